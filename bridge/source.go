@@ -79,3 +79,9 @@ type Request struct {
 type Creator interface {
 	Create(ctx context.Context, req Request) (Ticket, error)
 }
+
+// Directory looks people up in HR / directory data. An unreachable
+// directory returns an error that is not ErrNotFound: evaluation fails closed.
+type Directory interface {
+	Lookup(ctx context.Context, email string) (Person, error) // ErrNotFound when absent
+}

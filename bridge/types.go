@@ -139,3 +139,14 @@ type Grant struct {
 	ExpiresAt   time.Time   `json:"expires_at,omitzero"`
 	RevokedAt   time.Time   `json:"revoked_at,omitzero"`
 }
+
+// Message is a chat message the bridge sent about a ticket and may update
+// in place (an approver's Approve/Deny message, the requester's status DM).
+type Message struct {
+	Ticket  Ref       `json:"ticket"`
+	Person  string    `json:"person"`  // directory email of the recipient
+	Kind    string    `json:"kind"`    // approval, requester
+	Channel string    `json:"channel"` // chat channel / DM id
+	TS      string    `json:"ts"`      // chat message id
+	SentAt  time.Time `json:"sent_at"`
+}
