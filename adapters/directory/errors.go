@@ -57,9 +57,10 @@ func (es Errors) Unwrap() []error {
 
 // problems collects positioned errors for one file.
 type problems struct {
-	file    string
-	list    Errors
-	dropped int
+	file      string
+	list      Errors
+	dropped   int
+	truncated bool // a syntax error ended the read: references may point past it
 }
 
 func (p *problems) add(at pos, format string, args ...any) {
