@@ -43,6 +43,7 @@ type serveConfig struct {
 	ReloadEvery    time.Duration `env:"BRIDGE_RELOAD_INTERVAL, default=2s"`
 	ShutdownGrace  time.Duration `env:"BRIDGE_SHUTDOWN_GRACE, default=20s"`
 	LogLevel       string        `env:"BRIDGE_LOG_LEVEL, default=info"`
+	PprofAddr      string        `env:"BRIDGE_PPROF_ADDR"` // e.g. 127.0.0.1:6060; empty = off
 
 	Jira  jira.Config `env:", prefix=BRIDGE_JIRA_"`
 	Slack slackEnv    `env:", prefix=BRIDGE_SLACK_"`

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -88,6 +89,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		w.bind(p)
 	}
 	go watchPolicy(ctx, pol, cfg.ReloadEvery, log)
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
 	handler := server.New(server.Config{Pipeline: p, GateToken: cfg.GateToken.Value(), Log: log, Extra: w.routes})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -112,6 +116,19 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	herr := srv.Shutdown(sctx)
 	perr := p.Stop(sctx)
 	return errors.Join(herr, perr)
+}
+
+// servePprof exposes Go's profiler on a separate, operator-chosen address
+// (keep it on loopback): profiles show internals and must not be public.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("pprof listening", "addr", addr)
+	if err := http.ListenAndServe(addr, mux); err != nil {
+		log.Error("pprof", "err", err)
+	}
 }
 
 func signingKey(s secret) ([]byte, error) {
