@@ -78,45 +78,45 @@ func publicKey(t *testing.T) string {
 func TestAuditVerify(t *testing.T) {
 	t.Run("intact, with public key", func(t *testing.T) {
 		dir := auditStore(t, 3)
-		code, stdout, stderr := run(t, "audit", "verify", "--data-dir", dir, "--pubkey", publicKey(t))
-		want(t, code, 0, stdout+stderr, "ok: 3 records, 3 signed, head ")
+		code, stdout, stderr := runCLI(t, "audit", "verify", "--data-dir", dir, "--pubkey", publicKey(t))
+		wantOutput(t, code, 0, stdout+stderr, "ok: 3 records, 3 signed, head ")
 	})
 	t.Run("intact, key from the environment", func(t *testing.T) {
 		dir := auditStore(t, 2)
 		t.Setenv("BRIDGE_DATA_DIR", dir)
 		t.Setenv("BRIDGE_AUDIT_SIGNING_KEY", testSeed)
-		code, stdout, stderr := run(t, "audit", "verify")
-		want(t, code, 0, stdout+stderr, "ok: 2 records, 2 signed")
+		code, stdout, stderr := runCLI(t, "audit", "verify")
+		wantOutput(t, code, 0, stdout+stderr, "ok: 2 records, 2 signed")
 		if strings.Contains(stdout+stderr, testSeed) {
 			t.Error("output contains the signing key")
 		}
 	})
 	t.Run("modified record", func(t *testing.T) {
 		dir := auditStore(t, 4, `UPDATE audit_log SET data = '{"verdict":"denied"}' WHERE seq = 3`)
-		code, stdout, stderr := run(t, "audit", "verify", "--data-dir", dir)
-		want(t, code, 1, stdout+stderr, "FAIL: record 3: hash mismatch", "2 records verified before it")
+		code, stdout, stderr := runCLI(t, "audit", "verify", "--data-dir", dir)
+		wantOutput(t, code, 1, stdout+stderr, "FAIL: record 3: hash mismatch", "2 records verified before it")
 	})
 	t.Run("wrong public key", func(t *testing.T) {
 		dir := auditStore(t, 2)
 		other := base64.StdEncoding.EncodeToString(make([]byte, ed25519.PublicKeySize))
-		code, stdout, stderr := run(t, "audit", "verify", "--data-dir", dir, "--pubkey", other)
-		want(t, code, 1, stdout+stderr, "FAIL: record 1: bad signature")
+		code, stdout, stderr := runCLI(t, "audit", "verify", "--data-dir", dir, "--pubkey", other)
+		wantOutput(t, code, 1, stdout+stderr, "FAIL: record 1: bad signature")
 	})
 	t.Run("no database", func(t *testing.T) {
 		auditStore(t, 0) // clears the environment
-		code, stdout, stderr := run(t, "audit", "verify", "--data-dir", t.TempDir())
-		want(t, code, 1, stdout+stderr, "no database at ")
+		code, stdout, stderr := runCLI(t, "audit", "verify", "--data-dir", t.TempDir())
+		wantOutput(t, code, 1, stdout+stderr, "no database at ")
 	})
 	t.Run("bad public key", func(t *testing.T) {
-		code, stdout, stderr := run(t, "audit", "verify", "--pubkey", "!!")
-		want(t, code, 2, stdout+stderr, "public key")
+		code, stdout, stderr := runCLI(t, "audit", "verify", "--pubkey", "!!")
+		wantOutput(t, code, 2, stdout+stderr, "public key")
 	})
 }
 
 func TestAuditExport(t *testing.T) {
 	dir := auditStore(t, 4)
 	t.Run("jsonl window", func(t *testing.T) {
-		code, stdout, stderr := run(t, "audit", "export", "--data-dir", dir, "--since", "2026-03-02", "--until", "2026-03-04T00:00:00Z")
+		code, stdout, stderr := runCLI(t, "audit", "export", "--data-dir", dir, "--since", "2026-03-02", "--until", "2026-03-04T00:00:00Z")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -131,7 +131,7 @@ func TestAuditExport(t *testing.T) {
 	})
 	t.Run("csv to file", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "audit.csv")
-		code, _, stderr := run(t, "audit", "export", "--data-dir", dir, "--format", "csv", "--out", out)
+		code, _, stderr := runCLI(t, "audit", "export", "--data-dir", dir, "--format", "csv", "--out", out)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -147,8 +147,8 @@ func TestAuditExport(t *testing.T) {
 	})
 	t.Run("bad bounds and format", func(t *testing.T) {
 		for _, args := range [][]string{{"--since", "last week"}, {"--format", "xml"}, {"stray"}} {
-			code, _, stderr := run(t, append([]string{"audit", "export", "--data-dir", dir}, args...)...)
-			want(t, code, 2, stderr)
+			code, _, stderr := runCLI(t, append([]string{"audit", "export", "--data-dir", dir}, args...)...)
+			wantOutput(t, code, 2, stderr)
 		}
 	})
 }
@@ -157,8 +157,8 @@ func TestAuditPubkey(t *testing.T) {
 	wantKey := publicKey(t)
 	t.Run("from env", func(t *testing.T) {
 		t.Setenv("BRIDGE_AUDIT_SIGNING_KEY", testSeed)
-		code, stdout, _ := run(t, "audit", "pubkey")
-		want(t, code, 0, stdout, wantKey+"\n")
+		code, stdout, _ := runCLI(t, "audit", "pubkey")
+		wantOutput(t, code, 0, stdout, wantKey+"\n")
 	})
 	t.Run("from file", func(t *testing.T) {
 		t.Setenv("BRIDGE_AUDIT_SIGNING_KEY", "")
@@ -166,18 +166,18 @@ func TestAuditPubkey(t *testing.T) {
 		if err := os.WriteFile(p, []byte(testSeed+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		code, stdout, _ := run(t, "audit", "pubkey", "--key-file", p)
-		want(t, code, 0, stdout, wantKey+"\n")
+		code, stdout, _ := runCLI(t, "audit", "pubkey", "--key-file", p)
+		wantOutput(t, code, 0, stdout, wantKey+"\n")
 	})
 	t.Run("no key", func(t *testing.T) {
 		t.Setenv("BRIDGE_AUDIT_SIGNING_KEY", "")
-		code, _, stderr := run(t, "audit", "pubkey")
-		want(t, code, 2, stderr, "no signing key")
+		code, _, stderr := runCLI(t, "audit", "pubkey")
+		wantOutput(t, code, 2, stderr, "no signing key")
 	})
 	t.Run("bad key is not echoed", func(t *testing.T) {
 		t.Setenv("BRIDGE_AUDIT_SIGNING_KEY", "c2VjcmV0LXNlY3JldA==")
-		code, stdout, stderr := run(t, "audit", "pubkey")
-		want(t, code, 1, stderr, "BRIDGE_AUDIT_SIGNING_KEY: audit: signing key:")
+		code, stdout, stderr := runCLI(t, "audit", "pubkey")
+		wantOutput(t, code, 1, stderr, "BRIDGE_AUDIT_SIGNING_KEY: audit: signing key:")
 		if strings.Contains(stdout+stderr, "c2VjcmV0") {
 			t.Error("output echoes the key")
 		}

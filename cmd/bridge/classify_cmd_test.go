@@ -12,7 +12,7 @@ import (
 func classify(t *testing.T, extra ...string) (int, string, string) {
 	t.Helper()
 	args := []string{"classify", "--policy", "testdata/policy.yaml", "--directory", "testdata/people.csv", "--now", "2026-05-02T00:00:00Z"}
-	return run(t, append(args, extra...)...)
+	return runCLI(t, append(args, extra...)...)
 }
 
 func TestClassify(t *testing.T) {
@@ -49,7 +49,7 @@ func TestClassify(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := classify(t, tt.args...)
-			want(t, code, 0, stdout+stderr, tt.want...)
+			wantOutput(t, code, 0, stdout+stderr, tt.want...)
 		})
 	}
 }
@@ -88,7 +88,7 @@ func TestClassifyErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := classify(t, tt.args...)
-			want(t, code, tt.code, stderr, tt.want)
+			wantOutput(t, code, tt.code, stderr, tt.want)
 			if stdout != "" {
 				t.Errorf("stdout = %q, want nothing", stdout)
 			}

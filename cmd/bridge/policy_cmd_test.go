@@ -10,7 +10,7 @@ import (
 )
 
 // run calls realMain and returns its exit code, stdout and stderr.
-func run(t *testing.T, args ...string) (int, string, string) {
+func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := realMain(context.Background(), args, &stdout, &stderr)
@@ -18,7 +18,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 }
 
 // want checks the exit code and that each text appears in out.
-func want(t *testing.T, code, wantCode int, out string, texts ...string) {
+func wantOutput(t *testing.T, code, wantCode int, out string, texts ...string) {
 	t.Helper()
 	if code != wantCode {
 		t.Errorf("exit code %d, want %d; output:\n%s", code, wantCode, out)
@@ -49,10 +49,10 @@ func TestPolicyCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := run(t, append([]string{"policy", "check"}, tt.args...)...)
-			want(t, code, tt.code, stdout+stderr)
-			want(t, code, tt.code, stdout, tt.stdout...)
-			want(t, code, tt.code, stderr, tt.stderr...)
+			code, stdout, stderr := runCLI(t, append([]string{"policy", "check"}, tt.args...)...)
+			wantOutput(t, code, tt.code, stdout+stderr)
+			wantOutput(t, code, tt.code, stdout, tt.stdout...)
+			wantOutput(t, code, tt.code, stderr, tt.stderr...)
 			if tt.noStdout && stdout != "" {
 				t.Errorf("stdout = %q, want nothing", stdout)
 			}
@@ -62,20 +62,20 @@ func TestPolicyCheck(t *testing.T) {
 
 func TestPolicyTest(t *testing.T) {
 	t.Run("all pass", func(t *testing.T) {
-		code, stdout, _ := run(t, "policy", "test", "testdata/policy.yaml")
-		want(t, code, 0, stdout, "PASS access with manager approval is allowed\n", "PASS admin without security is pending\n", "2 passed, 0 failed\n")
+		code, stdout, _ := runCLI(t, "policy", "test", "testdata/policy.yaml")
+		wantOutput(t, code, 0, stdout, "PASS access with manager approval is allowed\n", "PASS admin without security is pending\n", "2 passed, 0 failed\n")
 	})
 	t.Run("failure with diff and tree", func(t *testing.T) {
-		code, stdout, _ := run(t, "policy", "test", "-v", "testdata/policy.yaml", "testdata/failing.yaml")
-		want(t, code, 1, stdout,
+		code, stdout, _ := runCLI(t, "policy", "test", "-v", "testdata/policy.yaml", "testdata/failing.yaml")
+		wantOutput(t, code, 1, stdout,
 			"FAIL testdata/failing.yaml:2 admin with manager only is allowed\n",
 			"    verdict: want \"allowed\", got \"pending\"\n",
 			"      decision [failed] pending: waiting for group:security\n",
 			"2 passed, 1 failed\n")
 	})
 	t.Run("flags after files, -run filter", func(t *testing.T) {
-		code, stdout, _ := run(t, "policy", "test", "testdata/policy.yaml", "-run", "admin")
-		want(t, code, 0, stdout, "1 passed, 0 failed\n")
+		code, stdout, _ := runCLI(t, "policy", "test", "testdata/policy.yaml", "-run", "admin")
+		wantOutput(t, code, 0, stdout, "1 passed, 0 failed\n")
 		if strings.Contains(stdout, "manager approval is allowed") {
 			t.Errorf("-run did not filter:\n%s", stdout)
 		}
@@ -86,8 +86,8 @@ func TestPolicyTest(t *testing.T) {
 		if err := os.WriteFile(p, []byte("version: 1\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		code, stdout, stderr := run(t, "policy", "test", p)
-		want(t, code, 1, stdout+stderr, "0 passed, 0 failed", "no tests found")
+		code, stdout, stderr := runCLI(t, "policy", "test", p)
+		wantOutput(t, code, 1, stdout+stderr, "0 passed, 0 failed", "no tests found")
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 
 	"github.com/accessbridge/accessbridge/adapters/jira"
@@ -39,6 +40,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	nowFlag := fs.String("now", "", "evaluate as of this RFC 3339 time (default: now)")
 	out := fs.String("out", "", "write the report to this file instead of stdout")
 	failOn := fs.Bool("fail-on-violations", false, "exit 3 when the report finds violations")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "tickets evaluated in parallel")
 	fieldMap := fs.String("field-map", os.Getenv("BRIDGE_JIRA_FIELD_MAP"), "Jira custom fields, name:customfield_id,… (env BRIDGE_JIRA_FIELD_MAP; default: the example export's)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: bridge scan --policy P --directory D [--format text|json|csv] [--now T] [--out FILE] [--fail-on-violations] EXPORT.json")
@@ -67,7 +69,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	job := scanJob{path: pos[0], input: *input, format: *format, mapping: mapping, scanner: scan.New(pol, dir, now)}
+	job := scanJob{path: pos[0], input: *input, format: *format, mapping: mapping, scanner: scan.New(pol, dir, now), workers: *workers}
 	r, err := job.run(ctx, *out, stdout)
 	if err != nil {
 		return exitError{code: 1, msg: err.Error()}
@@ -84,7 +86,11 @@ type scanJob struct {
 	format  string
 	mapping jira.Mapping
 	scanner *scan.Scanner
+	workers int
 }
+
+// batchSize bounds how many tickets are in memory at once.
+const batchSize = 256
 
 // run streams the export through the scanner and writes the report to
 // outPath (atomically, via a temporary file) or stdout.
@@ -119,21 +125,40 @@ func (j scanJob) run(ctx context.Context, outPath string, stdout io.Writer) (sca
 // write scans and writes the report in the chosen format; CSV rows are
 // written as tickets arrive.
 func (j scanJob) write(ctx context.Context, w io.Writer) (scan.Report, error) {
-	var rows *scan.CSVWriter
+	var csvw *scan.CSVWriter
 	if j.format == "csv" {
-		rows = scan.NewCSVWriter(w)
+		csvw = scan.NewCSVWriter(w)
 	}
-	n := 0
-	err := j.each(func(t policy.Ticket) error {
-		if n++; n%1024 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+	batch := make([]policy.Ticket, 0, batchSize)
+	rows := make([]scan.Row, batchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
 		}
-		row := j.scanner.Add(t)
-		if rows != nil {
-			return rows.Write(row)
+		if err := ctx.Err(); err != nil {
+			return err
 		}
+		j.scanner.AddBatch(batch, rows[:len(batch)], j.workers)
+		if csvw != nil {
+			for _, r := range rows[:len(batch)] {
+				if err := csvw.Write(r); err != nil {
+					return err
+				}
+			}
+		}
+		clear(batch) // let the tickets go
+		batch = batch[:0]
 		return nil
+	}
+	err := j.each(func(t policy.Ticket) error {
+		if batch = append(batch, t); len(batch) < batchSize {
+			return nil
+		}
+		return flush()
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return scan.Report{}, err
 	}
@@ -141,7 +166,7 @@ func (j scanJob) write(ctx context.Context, w io.Writer) (scan.Report, error) {
 	r.Source = j.path
 	switch j.format {
 	case "csv":
-		return r, rows.Flush()
+		return r, csvw.Flush()
 	case "json":
 		return r, scan.WriteJSON(w, r)
 	}

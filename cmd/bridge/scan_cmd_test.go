@@ -15,12 +15,12 @@ import (
 func scanCmd(t *testing.T, extra ...string) (int, string, string) {
 	t.Helper()
 	args := []string{"scan", "--policy", "testdata/policy.yaml", "--directory", "testdata/people.csv", "--now", "2026-06-01T00:00:00Z"}
-	return run(t, append(args, extra...)...)
+	return runCLI(t, append(args, extra...)...)
 }
 
 func TestScanText(t *testing.T) {
 	code, stdout, stderr := scanCmd(t, "testdata/export.json")
-	want(t, code, 0, stdout+stderr,
+	wantOutput(t, code, 0, stdout+stderr,
 		"  export  testdata/export.json\n",
 		"  tickets scanned            8\n",
 		"Violations: 6 on 4 tickets\n",
@@ -100,7 +100,7 @@ func TestScanExitCodesAndErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := scanCmd(t, tt.args...)
-			want(t, code, tt.code, stderr, tt.stderr)
+			wantOutput(t, code, tt.code, stderr, tt.stderr)
 		})
 	}
 }
@@ -124,8 +124,8 @@ func TestScanExamples(t *testing.T) {
 			t.Skipf("example %s missing", f)
 		}
 	}
-	code, stdout, stderr := run(t, "scan", "--policy", files[0], "--directory", files[1], files[2])
-	want(t, code, 0, stdout+stderr, "accessbridge governance report", "Violations: ", "Open identity tickets waiting on approvals: ")
+	code, stdout, stderr := runCLI(t, "scan", "--policy", files[0], "--directory", files[1], files[2])
+	wantOutput(t, code, 0, stdout+stderr, "accessbridge governance report", "Violations: ", "Open identity tickets waiting on approvals: ")
 	if stderr != "" {
 		t.Errorf("stderr = %s", stderr)
 	}
