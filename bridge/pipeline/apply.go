@@ -19,14 +19,14 @@ func (p *Pipeline) apply(ctx context.Context, a ApplyArgs) error {
 	if err != nil {
 		return fmt.Errorf("apply %s: %w", a.Ticket, bridge.ErrPermanent)
 	}
-	var records []bridge.ActionRecord
+	var done []doneAction
 	var retry error
 	for _, act := range a.Actions {
-		done, err := p.cfg.Store.ActionDone(ctx, p.cfg.Store.ReadDB(), act.IdempotencyKey())
+		already, err := p.cfg.Store.ActionDone(ctx, p.cfg.Store.ReadDB(), act.IdempotencyKey())
 		if err != nil {
 			return err
 		}
-		if done {
+		if already {
 			continue
 		}
 		res, err := p.applyOne(ctx, src, act)
@@ -40,12 +40,17 @@ func (p *Pipeline) apply(ctx context.Context, a ApplyArgs) error {
 		if err != nil {
 			rec.Error = err.Error()
 		}
-		records = append(records, rec)
-		if err := p.finish(ctx, act, res, rec); err != nil {
-			return err
-		}
+		done = append(done, doneAction{act, rec})
+	}
+	if err := p.finish(ctx, a.Ticket, done); err != nil {
+		return err
 	}
 	return retry
+}
+
+type doneAction struct {
+	action bridge.Action
+	record bridge.ActionRecord
 }
 
 func (p *Pipeline) applyOne(ctx context.Context, src bridge.Source, act bridge.Action) (bridge.ActionResult, error) {
@@ -69,19 +74,29 @@ func (p *Pipeline) applyOne(ctx context.Context, src bridge.Source, act bridge.A
 	return res, err
 }
 
-// finish marks the action done and records its upstream result in the
+// finish marks the actions done and records their upstream results in the
 // audit chain, in one transaction.
-func (p *Pipeline) finish(ctx context.Context, act bridge.Action, res bridge.ActionResult, rec bridge.ActionRecord) error {
+func (p *Pipeline) finish(ctx context.Context, ref bridge.Ref, done []doneAction) error {
+	if len(done) == 0 {
+		return nil
+	}
 	st := p.cfg.Store
 	return st.InTx(ctx, func(tx *sql.Tx) error {
-		if err := st.MarkAction(ctx, tx, act.IdempotencyKey(), act, res); err != nil {
-			return err
+		records := make([]map[string]any, 0, len(done))
+		violation := false
+		for _, d := range done {
+			if err := st.MarkAction(ctx, tx, d.action.IdempotencyKey(), d.action, d.record.Result); err != nil {
+				return err
+			}
+			violation = violation || (d.action.Kind == bridge.ActionRevert && d.record.Result.Detail == "no_way_back")
+			records = append(records, map[string]any{"action": d.action.Kind, "digest": d.action.Digest, "revert": d.action.Revert,
+				"result": d.record.Result, "error": d.record.Error, "at": d.record.At})
 		}
-		kind := "action"
-		if act.Kind == bridge.ActionRevert && res.Detail == "no_way_back" {
+		kind := "actions"
+		if violation {
 			kind = "violation"
 		}
-		_, err := p.cfg.Audit.Append(ctx, tx, kind, act.Ticket, rec.At, map[string]any{"action": act.Kind, "digest": act.Digest, "revert": act.Revert, "result": res, "error": rec.Error})
+		_, err := p.cfg.Audit.Append(ctx, tx, kind, ref, done[len(done)-1].record.At, records)
 		return err
 	})
 }

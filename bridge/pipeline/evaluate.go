@@ -40,6 +40,19 @@ func (p *Pipeline) evaluate(ctx context.Context, a EvaluateArgs) error {
 	return p.record(ctx, t, d, approvals, a, pol, now)
 }
 
+// snapshot is the directory's view of a person at evaluation time, kept
+// with the evidence so an auditor sees what eligibility was judged on.
+func (p *Pipeline) snapshot(ctx context.Context, email string) *policy.Person {
+	if email == "" {
+		return nil
+	}
+	person, err := p.cfg.Directory.Lookup(ctx, email)
+	if err != nil {
+		return nil
+	}
+	return &person
+}
+
 // collectApprovals merges approvals given outside the ticket (stored) with
 // `/approve` comments. A comment approval is stored the first time it is
 // seen, bound to the entitlement as it was then: editing the request later
@@ -90,6 +103,10 @@ func sameInstant(a, b time.Time) bool {
 func (p *Pipeline) record(ctx context.Context, t bridge.Ticket, d policy.Decision, approvals []policy.Approval, a EvaluateArgs, pol *policy.Policy, now time.Time) error {
 	ref := bridge.Ref{Source: t.Source, Key: t.Key}
 	digest := verdictDigest(d)
+	requester, subject := p.snapshot(ctx, t.Requester), (*policy.Person)(nil)
+	if subj := d.Classification.Entitlement.Subject; subj != "" && subj != t.Requester {
+		subject = p.snapshot(ctx, subj) // looked up before the transaction: a directory may be remote
+	}
 	st := p.cfg.Store
 	return st.InTx(ctx, func(tx *sql.Tx) error {
 		prev, found, err := st.Ticket(ctx, tx, ref)
@@ -112,6 +129,7 @@ func (p *Pipeline) record(ctx context.Context, t bridge.Ticket, d policy.Decisio
 			return st.PutTicket(ctx, tx, next)
 		}
 		ev := p.evidence(t, d, approvals, digest, a, now)
+		ev.Requester, ev.Subject = requester, subject
 		var actions []bridge.Action
 		if changed || revert != nil {
 			rec, err := p.cfg.Audit.Append(ctx, tx, auditKind(revert), ref, now, ev)

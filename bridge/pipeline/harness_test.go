@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +27,7 @@ import (
 
 // harness runs a pipeline over an in-memory source and a real store.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	src   *memsource.Source
 	st    *store.Store
 	p     *pipeline.Pipeline
@@ -54,7 +54,7 @@ func backends(t *testing.T) map[string]func(t *testing.T) *store.Store {
 	}
 }
 
-func newHarness(t *testing.T, st *store.Store) *harness {
+func newHarness(t testing.TB, st *store.Store) *harness {
 	t.Helper()
 	pol, err := policy.Load("testdata/policy.yaml")
 	if err != nil {

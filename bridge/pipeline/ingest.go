@@ -8,6 +8,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/riverqueue/river"
+
 	"github.com/accessbridge/accessbridge/bridge"
 	"github.com/accessbridge/accessbridge/bridge/store"
 )
@@ -42,20 +44,14 @@ func (p *Pipeline) Ingest(ctx context.Context, source string, r *http.Request, b
 		return p.reject(ctx, source, "", http.StatusBadRequest, "malformed: "+err.Error(), body, remote)
 	}
 	id := deliveryID(events, body)
-	out := Outcome{Status: http.StatusAccepted, Result: store.DeliveryAccepted, Delivery: id}
-	err = p.cfg.Store.InTx(ctx, func(tx *sql.Tx) error {
-		fresh, err := p.cfg.Store.InsertDelivery(ctx, tx, store.Delivery{Source: source, DeliveryID: id, Status: store.DeliveryAccepted, Remote: remote})
-		if err != nil || !fresh {
-			out.Result = store.DeliveryDuplicate
-			out.Status = http.StatusOK
-			return err
-		}
-		out.Events, err = p.enqueue(ctx, tx, events)
-		return err
-	})
-	if err != nil {
-		p.log.Error("ingest failed", "source", source, "delivery", id, "err", err)
+	res := p.batch.commit(ctx, &ingestReq{d: store.Delivery{Source: source, DeliveryID: id, Status: store.DeliveryAccepted, Remote: remote}, events: events})
+	if res.err != nil {
+		p.log.Error("ingest failed", "source", source, "delivery", id, "err", res.err)
 		return Outcome{Status: http.StatusServiceUnavailable, Result: "error", Reason: "could not persist the delivery; retry"}
+	}
+	out := Outcome{Status: http.StatusAccepted, Result: store.DeliveryAccepted, Delivery: id, Events: res.events}
+	if !res.fresh {
+		out.Status, out.Result = http.StatusOK, store.DeliveryDuplicate
 	}
 	p.metrics.delivery(source, out.Result)
 	return out
@@ -63,7 +59,16 @@ func (p *Pipeline) Ingest(ctx context.Context, source string, r *http.Request, b
 
 // enqueue inserts an evaluation for each event the bridge did not cause.
 func (p *Pipeline) enqueue(ctx context.Context, tx *sql.Tx, events []bridge.Event) (int, error) {
-	n := 0
+	params := evaluations(events)
+	if len(params) == 0 {
+		return 0, nil
+	}
+	_, err := p.river.InsertManyTx(ctx, tx, params)
+	return len(params), err
+}
+
+func evaluations(events []bridge.Event) []river.InsertManyParams {
+	var out []river.InsertManyParams
 	for _, e := range events {
 		if e.ByBridge {
 			continue // its own comment, label or revert: nothing to decide
@@ -72,13 +77,9 @@ func (p *Pipeline) enqueue(ctx context.Context, tx *sql.Tx, events []bridge.Even
 		if rev == "" {
 			rev = e.DeliveryID
 		}
-		_, err := p.river.InsertTx(ctx, tx, EvaluateArgs{Source: e.Source, Key: e.Key, Revision: rev, Trigger: e.DeliveryID, Actor: e.Actor, Transition: e.Transition}, nil)
-		if err != nil {
-			return n, err
-		}
-		n++
+		out = append(out, river.InsertManyParams{Args: EvaluateArgs{Source: e.Source, Key: e.Key, Revision: rev, Trigger: e.DeliveryID, Actor: e.Actor, Transition: e.Transition}})
 	}
-	return n, nil
+	return out
 }
 
 // Reject records a delivery refused before parsing (too large, unreadable).

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,11 +61,13 @@ type Config struct {
 
 // Pipeline is the running job engine with its workers.
 type Pipeline struct {
-	cfg     Config
-	river   *river.Client[*sql.Tx]
-	metrics *Metrics
-	log     *slog.Logger
-	started atomic.Bool
+	cfg      Config
+	river    *river.Client[*sql.Tx]
+	metrics  *Metrics
+	batch    *groupCommit
+	log      *slog.Logger
+	started  atomic.Bool
+	stopOnce sync.Once
 }
 
 // New builds the pipeline and its River client; Start runs it.
@@ -113,6 +116,7 @@ func New(cfg Config) (*Pipeline, error) {
 		return nil, fmt.Errorf("pipeline: river client: %w", err)
 	}
 	p.river = rc
+	p.batch = newGroupCommit(p)
 	return p, nil
 }
 
@@ -129,6 +133,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 // then running jobs are cancelled and River hands them back (they are
 // rescued and retried, never lost).
 func (p *Pipeline) Stop(ctx context.Context) error {
+	p.stopOnce.Do(p.batch.close)
 	if !p.started.Load() {
 		return nil
 	}

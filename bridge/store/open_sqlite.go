@@ -44,7 +44,7 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 	// _txlock=immediate: BEGIN takes the write lock up front, so a
 	// transaction that reads then writes never fails on lock upgrade
 	// (SQLITE_BUSY_SNAPSHOT ignores busy_timeout).
-	db, err := sql.Open("sqlite", sqliteDSN(path, "_txlock=immediate"))
+	db, err := sql.Open(cachedDriver, sqliteDSN(path, "_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
@@ -57,7 +57,7 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", sqliteDSN(path, "_pragma=query_only(1)"))
+	read, err := sql.Open(cachedDriver, sqliteDSN(path, "_pragma=query_only(1)"))
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open sqlite read pool: %w", err)
