@@ -42,6 +42,8 @@ type serveConfig struct {
 	RemindEvery    time.Duration `env:"BRIDGE_REMIND_INTERVAL, default=5m"`
 	ReloadEvery    time.Duration `env:"BRIDGE_RELOAD_INTERVAL, default=2s"`
 	ShutdownGrace  time.Duration `env:"BRIDGE_SHUTDOWN_GRACE, default=20s"`
+	JobTimeout     time.Duration `env:"BRIDGE_JOB_TIMEOUT, default=2m"`
+	RescueAfter    time.Duration `env:"BRIDGE_RESCUE_AFTER, default=5m"` // PostgreSQL: retry jobs of a replica that died after this long
 	LogLevel       string        `env:"BRIDGE_LOG_LEVEL, default=info"`
 	PprofAddr      string        `env:"BRIDGE_PPROF_ADDR"` // e.g. 127.0.0.1:6060; empty = off
 

@@ -80,7 +80,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		Store: st, Audit: audit.New(st, key), Policy: pol, Directory: dir, Sources: w.sources,
 		Notifier: w.notifier, Worker: w.worker, EvidenceURL: cfg.PublicURL, EvidenceKey: []byte(cfg.EvidenceKey.Value()),
 		Log: log, Workers: cfg.Workers, PollEvery: cfg.PollEvery, ReconcileEvery: cfg.ReconcileEvery,
-		ExpireEvery: cfg.ExpireEvery, RemindEvery: cfg.RemindEvery,
+		ExpireEvery: cfg.ExpireEvery, RemindEvery: cfg.RemindEvery, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter,
 	})
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ var people = []struct{ slackID, email string }{
 	{"U0LI", "li.wei@example.com"}, {"U0BOB", "bob.smith@example.com"}, {"U0DANA", "dana.ceo@example.com"},
 }
 
-func newSlackWorld(t *testing.T) *slackWorld {
+func newSlackWorld(t testing.TB) *slackWorld {
 	t.Helper()
 	var jusers []jirafake.User
 	for _, p := range people {
@@ -87,7 +87,7 @@ func newSlackWorld(t *testing.T) *slackWorld {
 	return w
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -97,7 +97,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -109,7 +109,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // command sends /access text as user; returns the HTTP status and the response_url used.
-func (w *slackWorld) command(t *testing.T, user, text string, at time.Time, secret string) (int, string) {
+func (w *slackWorld) command(t testing.TB, user, text string, at time.Time, secret string) (int, string) {
 	t.Helper()
 	ru := w.slack.ResponseURL()
 	form := url.Values{"command": {"/access"}, "text": {text}, "user_id": {user}, "team_id": {"T0TEST"},
@@ -117,7 +117,7 @@ func (w *slackWorld) command(t *testing.T, user, text string, at time.Time, secr
 	return do(t, slackfake.SignedCommand(w.bridge+"/slack/commands", secret, form, at)), ru
 }
 
-func (w *slackWorld) click(t *testing.T, user, action, value string) string {
+func (w *slackWorld) click(t testing.TB, user, action, value string) string {
 	t.Helper()
 	ru := w.slack.ResponseURL()
 	payload := map[string]any{
@@ -131,7 +131,7 @@ func (w *slackWorld) click(t *testing.T, user, action, value string) string {
 	return ru
 }
 
-func do(t *testing.T, r *http.Request) int {
+func do(t testing.TB, r *http.Request) int {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(r)
 	if err != nil {
