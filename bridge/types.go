@@ -78,6 +78,7 @@ const (
 	ActionLabel    = "label"    // set the bridge's own labels
 	ActionProperty = "property" // machine-readable evidence
 	ActionRevert   = "revert"   // move the ticket back from a gated status
+	ActionEvidence = "evidence" // the bridge's labels and its machine-readable evidence, in one edit where the source allows
 )
 
 // Action is a side effect on a ticket. It is idempotent by

@@ -107,6 +107,11 @@ func ParseWebhook(body []byte, deliveryID string, m Mapping, w Watch) ([]bridge.
 	var updated string
 	_ = json.Unmarshal(p.Issue.Fields["updated"], &updated)
 	ev.Revision = updated
+	if at, err := parseTime(updated); err == nil && !at.IsZero() {
+		// Poll's form: a webhook and a poll that saw the same revision
+		// then ask for one evaluation, not two.
+		ev.Revision = at.Format(time.RFC3339Nano)
+	}
 	actor := p.User
 	if actor == nil && p.Comment != nil {
 		actor = &p.Comment.Author

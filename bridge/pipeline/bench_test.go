@@ -25,6 +25,8 @@ func BenchmarkPipeline(b *testing.B) {
 	stores := map[string]func(testing.TB) *store.Store{"sqlite": storetest.SQLite, "postgres": storetest.Postgres}
 	for _, name := range []string{"sqlite", "postgres"} {
 		b.Run(name, func(b *testing.B) {
+			harnessWorkers = 20
+			defer func() { harnessWorkers = 4 }()
 			h := newHarness(b, stores[name](b))
 			for i := range b.N {
 				summary := "printer on floor 3 is jammed again"

@@ -117,7 +117,7 @@ func (p *Pipeline) record(ctx context.Context, t bridge.Ticket, d policy.Decisio
 			return nil // a newer read already decided
 		}
 		revert := revertFor(pol, t, prev, found, d, a)
-		next := nextState(t, d, prev, found, digest, now)
+		next := nextState(pol, t, d, prev, found, digest, now)
 		changed := !found || prev.Digest != digest
 		_, refusals := bridge.ApprovalsFromComments(t)
 		replies, err := p.pendingReplies(ctx, tx, ref, refusals)

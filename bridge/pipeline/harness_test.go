@@ -68,7 +68,7 @@ func newHarness(t testing.TB, st *store.Store) *harness {
 	h.p, err = pipeline.New(pipeline.Config{
 		Store: st, Audit: audit.New(st, nil), Policy: pipeline.NewPolicyHolder(pol), Directory: dir,
 		Sources: map[string]bridge.Source{"mem": h.src}, EvidenceURL: "https://bridge.test", Now: h.clock.Now,
-		Workers: 4, FetchPoll: 10 * time.Millisecond, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Workers: harnessWorkers, FetchPoll: 10 * time.Millisecond, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -183,3 +183,7 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 var _ = os.Getenv
 var _ = filepath.Join
+
+// harnessWorkers is the pipeline's job concurrency in tests; the benchmark
+// raises it to the production default.
+var harnessWorkers = 4

@@ -57,6 +57,8 @@ type Config struct {
 	ExpireEvery    time.Duration // default 1m
 	RemindEvery    time.Duration // default 5m; 0 with no Notifier
 	FetchPoll      time.Duration // River's fetch poll interval; default 50ms
+	JobTimeout     time.Duration // one job's limit; default 2m
+	RescueAfter    time.Duration // a job running longer is presumed orphaned (its replica died) and retried; default 5m, at least JobTimeout
 }
 
 // Pipeline is the running job engine with its workers.
@@ -90,6 +92,13 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.FetchPoll <= 0 {
 		cfg.FetchPoll = 50 * time.Millisecond
 	}
+	if cfg.JobTimeout <= 0 {
+		cfg.JobTimeout = 2 * time.Minute
+	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = 5 * time.Minute
+	}
+	cfg.RescueAfter = max(cfg.RescueAfter, cfg.JobTimeout)
 	p := &Pipeline{cfg: cfg, log: cfg.Log, metrics: newMetrics()}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &evaluateWorker{p: p})
@@ -107,8 +116,8 @@ func New(cfg Config) (*Pipeline, error) {
 		FetchPollInterval:    cfg.FetchPoll,
 		FetchCooldown:        cfg.FetchPoll / 5,
 		MaxAttempts:          25,
-		RescueStuckJobsAfter: 5 * time.Minute,
-		JobTimeout:           2 * time.Minute,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		JobTimeout:           cfg.JobTimeout,
 		Logger:               quietLogger(cfg.Log),
 		RetryPolicy:          &retryPolicy{},
 	})
@@ -122,6 +131,13 @@ func New(cfg Config) (*Pipeline, error) {
 
 // Start runs the workers and, on the elected leader, the periodic jobs.
 func (p *Pipeline) Start(ctx context.Context) error {
+	n, err := p.requeueOrphans(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		p.log.Warn("requeued jobs a previous process left running", "jobs", n)
+	}
 	if err := p.river.Start(ctx); err != nil {
 		return fmt.Errorf("pipeline: start: %w", err)
 	}

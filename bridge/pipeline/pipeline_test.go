@@ -19,6 +19,7 @@ func TestPipeline(t *testing.T) {
 			t.Run("verdict lifecycle", func(t *testing.T) { testLifecycle(t, newHarness(t, open(t))) })
 			t.Run("bad input", func(t *testing.T) { testBadInput(t, newHarness(t, open(t))) })
 			t.Run("revert", func(t *testing.T) { testRevert(t, newHarness(t, open(t))) })
+			t.Run("revert after edit", func(t *testing.T) { testRevertAfterEdit(t, newHarness(t, open(t))) })
 			t.Run("non identity", func(t *testing.T) { testNonIdentity(t, newHarness(t, open(t))) })
 			t.Run("gate", func(t *testing.T) { testGate(t, newHarness(t, open(t))) })
 		})
@@ -120,6 +121,31 @@ func testRevert(t *testing.T, h *harness) {
 		t.Fatalf("notice = %q", n)
 	}
 	h.waitFor("violation audit", func() bool { return countOf(h.auditKinds("M-2"), "violation") == 1 })
+}
+
+// An allowed request moved to Approved, then edited there: the approval no
+// longer covers it, so it goes back to the last status outside the gates.
+func testRevertAfterEdit(t *testing.T, h *harness) {
+	tk := h.put(bridge.Ticket{Key: "M-5", Status: "Open", Summary: "grant access to prod-db read", Requester: "alice.nguyen@example.com"})
+	h.event(tk, "e1")
+	h.waitVerdict("M-5", policy.Pending)
+	tk = h.touch("M-5", func(t *bridge.Ticket) {
+		t.Comments = append(t.Comments, bridge.Comment{ID: "c1", Author: "maria.lopez@example.com", Body: "/approve", Created: t.Updated})
+	})
+	h.event(tk, "e2")
+	h.waitVerdict("M-5", policy.Allowed)
+	tk = h.touch("M-5", func(t *bridge.Ticket) { t.Status = "Approved" })
+	h.event(tk, "e3")
+	h.waitFor("status Approved recorded", func() bool { return h.state("M-5").Status == "Approved" })
+	if n := len(h.actions("M-5", bridge.ActionRevert)); n != 0 {
+		t.Fatalf("an allowed transition was reverted (%d)", n)
+	}
+	tk = h.touch("M-5", func(t *bridge.Ticket) { t.Summary = "grant access to prod-db write" })
+	h.event(tk, "e4")
+	h.waitFor("revert", func() bool { return len(h.actions("M-5", bridge.ActionRevert)) == 1 })
+	if r := h.actions("M-5", bridge.ActionRevert)[0].Revert; r.From != "Approved" || r.To != "Open" {
+		t.Fatalf("revert = %+v, want Approved → Open", r)
+	}
 }
 
 func testNonIdentity(t *testing.T, h *harness) {

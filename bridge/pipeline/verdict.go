@@ -63,17 +63,19 @@ var closedStatuses = map[string]bool{
 
 func isClosed(status string) bool { return closedStatuses[strings.ToLower(status)] }
 
-func nextState(t bridge.Ticket, d policy.Decision, prev store.TicketState, found bool, digest string, now time.Time) store.TicketState {
+// nextState is what the store keeps of a ticket after an evaluation.
+// AllowedStatus is the last status outside the gates: where a revert goes
+// back to, even when the ticket sat in a gated status with an allowed
+// verdict that a later edit took away.
+func nextState(pol *policy.Policy, t bridge.Ticket, d policy.Decision, prev store.TicketState, found bool, digest string, now time.Time) store.TicketState {
 	s := prev
 	if !found {
 		s = store.TicketState{Source: t.Source, Key: t.Key, FirstSeen: now}
 	}
 	s.URL, s.Project, s.Summary, s.Requester = t.URL, t.Project, t.Summary, t.Requester
 	s.Status = t.Status
-	if d.Verdict.Allows() {
+	if !pol.Gated(t.Source, t.Status) {
 		s.AllowedStatus = t.Status
-	} else if !found || s.AllowedStatus == "" {
-		s.AllowedStatus = ""
 	}
 	if prev.Digest != digest || !found {
 		s.DecidedAt = now
@@ -94,7 +96,7 @@ func nextState(t bridge.Ticket, d policy.Decision, prev store.TicketState, found
 
 // revertFor decides whether a gated transition must be undone: the ticket
 // sits in a gated status without a verdict that allows it. It goes back to
-// the last status that stood with an allowing verdict, else to where the
+// the last status outside the gates the bridge saw, else to where the
 // triggering transition came from. No known way back yields a transition
 // with an empty To: the violation is labelled and recorded instead.
 func revertFor(pol *policy.Policy, t bridge.Ticket, prev store.TicketState, found bool, d policy.Decision, a EvaluateArgs) *bridge.Transition {
@@ -105,8 +107,6 @@ func revertFor(pol *policy.Policy, t bridge.Ticket, prev store.TicketState, foun
 	switch {
 	case found && prev.AllowedStatus != "" && !strings.EqualFold(prev.AllowedStatus, t.Status):
 		back = prev.AllowedStatus
-	case found && prev.Status != "" && !pol.Gated(t.Source, prev.Status):
-		back = prev.Status
 	case a.Transition != nil && !pol.Gated(t.Source, a.Transition.From):
 		back = a.Transition.From
 	}
