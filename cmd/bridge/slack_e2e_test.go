@@ -69,7 +69,7 @@ func newSlackWorld(t testing.TB) *slackWorld {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(testLog, &slog.HandlerOptions{Level: slog.LevelWarn}))) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -238,3 +238,87 @@ func TestSlackRequestToAllowed(t *testing.T) {
 		t.Fatalf("bridge verdict comments = %d, want 1 edited in place", bridgeComments)
 	}
 }
+
+func (w *slackWorld) interact(t testing.TB, payload any) *http.Response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(slackfake.SignedInteraction(w.bridge+"/slack/interactions", e2eSlackSecret, payload, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func selected(v string) map[string]any {
+	return map[string]any{"type": "static_select", "selected_option": map[string]any{"value": v}}
+}
+
+// TestSlackModalDenyThrottled files a request through the modal while Slack
+// throttles a third of the calls, has the manager deny it with a reason,
+// and checks that an unknown Slack user is refused and recorded.
+func TestSlackModalDenyThrottled(t *testing.T) {
+	w := newSlackWorld(t)
+	w.slack.Throttle(0.3, 1)
+
+	if code, ru := w.command(t, "U0NOBODY", "request prod-db read", time.Now(), e2eSlackSecret); code != 200 {
+		t.Fatalf("unknown user's command answered %d", code)
+	} else {
+		waitFor(t, "unknown user refused", func() bool { return w.responses(ru) != "" || len(w.slack.Ephemerals("U0NOBODY")) > 0 })
+	}
+
+	if code, _ := w.command(t, "U0BOB", "", time.Now(), e2eSlackSecret); code != 200 {
+		t.Fatalf("modal command answered %d", code)
+	}
+	views := w.slack.Views()
+	if len(views) != 1 {
+		t.Fatalf("views = %d", len(views))
+	}
+	v := views[0]
+	resp := w.interact(t, map[string]any{
+		"type": "view_submission", "user": map[string]any{"id": "U0BOB"},
+		"view": map[string]any{"id": v.ID, "hash": v.Hash, "callback_id": "access_request", "private_metadata": v.PrivateMetadata,
+			"state": map[string]any{"values": map[string]any{
+				"resource":      map[string]any{"resource": selected("prod-db")},
+				"role":          map[string]any{"role": selected("prod-db::read")},
+				"duration":      map[string]any{"duration": map[string]any{"type": "plain_text_input", "value": "8h"}},
+				"justification": map[string]any{"justification": map[string]any{"type": "plain_text_input", "value": "quarterly report"}},
+			}}},
+	})
+	if resp.StatusCode != 200 {
+		t.Fatalf("submission answered %d", resp.StatusCode)
+	}
+	waitFor(t, "ticket filed from the modal", func() bool { return len(w.jira.Keys()) == 1 })
+	key := w.jira.Keys()[0]
+	waitFor(t, "manager asked", func() bool { return strings.Contains(w.dmText("U0MARIA"), key) })
+	if w.dmText("U0SARAH") != "" {
+		t.Fatal("security was messaged for a read request that needs only the manager")
+	}
+
+	w.click(t, "U0MARIA", "deny", "jira:"+key)
+	var deny slackfake.View
+	waitFor(t, "deny reason modal", func() bool {
+		for _, x := range w.slack.Views() {
+			if x.CallbackID == "deny_reason" {
+				deny = x
+				return true
+			}
+		}
+		return false
+	})
+	w.interact(t, map[string]any{
+		"type": "view_submission", "user": map[string]any{"id": "U0MARIA"},
+		"view": map[string]any{"id": deny.ID, "callback_id": "deny_reason", "private_metadata": deny.PrivateMetadata,
+			"state": map[string]any{"values": map[string]any{"reason": map[string]any{"reason": map[string]any{"type": "plain_text_input", "value": "use the reporting replica"}}}}},
+	})
+	waitFor(t, "denied comment", func() bool {
+		c := w.bridgeComment(key)
+		return strings.Contains(c, "DENIED") && strings.Contains(c, "use the reporting replica")
+	})
+	waitFor(t, "requester told", func() bool { return strings.Contains(strings.ToLower(w.dmText("U0BOB")), "denied") })
+	if w.slack.Calls("chat.postMessage") == 0 {
+		t.Fatal("no messages reached Slack")
+	}
+}
+
+// testLog receives the in-process bridge's warnings; set to os.Stderr to debug.
+var testLog io.Writer = io.Discard
