@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 )
 
 // Source is a ticketing system as the pipeline uses it.
@@ -39,7 +40,11 @@ type UpstreamError struct {
 	Status    int    // HTTP status, 0 for transport errors
 	Reason    string // short, stable: throttled, server_error, bad_request, auth, …
 	Retryable bool
-	Err       error
+	// RetryAfter is the upstream's own wait (429/503 Retry-After) when the
+	// adapter chose not to sleep through it: the job is rescheduled then,
+	// freeing its worker instead of parking it.
+	RetryAfter time.Duration
+	Err        error
 }
 
 func (e *UpstreamError) Error() string {

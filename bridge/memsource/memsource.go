@@ -30,6 +30,7 @@ type Source struct {
 	applied  []bridge.Action
 	comments map[string]string // key → the bridge's one comment
 	failNext int
+	throttle int
 	fetches  int
 }
 
@@ -72,6 +73,10 @@ func (s *Source) Fetch(_ context.Context, key string) (bridge.Ticket, error) {
 		s.failNext--
 		return bridge.Ticket{}, &bridge.UpstreamError{Op: "fetch", Status: 503, Reason: "server_error", Retryable: true}
 	}
+	if s.throttle > 0 {
+		s.throttle--
+		return bridge.Ticket{}, &bridge.UpstreamError{Op: "fetch", Status: 429, Reason: "throttled", Retryable: true, RetryAfter: 50 * time.Millisecond}
+	}
 	t, ok := s.tickets[key]
 	if !ok {
 		return bridge.Ticket{}, fmt.Errorf("%s: %w", key, bridge.ErrNotFound)
@@ -84,6 +89,13 @@ func (s *Source) Fetch(_ context.Context, key string) (bridge.Ticket, error) {
 func (s *Source) FailNext(n int) {
 	s.mu.Lock()
 	s.failNext = n
+	s.mu.Unlock()
+}
+
+// ThrottleNext answers the next n fetches 429 with a 50 ms Retry-After.
+func (s *Source) ThrottleNext(n int) {
+	s.mu.Lock()
+	s.throttle = n
 	s.mu.Unlock()
 }
 

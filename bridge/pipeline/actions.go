@@ -21,13 +21,13 @@ const (
 // verdictActions are the side effects of a verdict change: the one evidence
 // comment (edited in place), the bridge's labels, the machine-readable
 // property, a revert of a gated transition and the chat notification.
-func (p *Pipeline) verdictActions(t bridge.Ticket, d policy.Decision, ev bridge.Evidence, seq int64, revert *bridge.Transition, pol *policy.Policy, prev string) []bridge.Action {
+func (p *Pipeline) verdictActions(t bridge.Ticket, d policy.Decision, ev bridge.Evidence, revert *bridge.Transition, pol *policy.Policy, prev string) []bridge.Action {
 	ref := ev.Ticket
 	violation := revert != nil
 	out := []bridge.Action{
 		{Kind: bridge.ActionComment, Ticket: ref, Digest: ev.Digest, Body: p.renderComment(d, ref)},
 		{Kind: bridge.ActionLabel, Ticket: ref, Digest: ev.Digest, Labels: labelsFor(d, violation)},
-		{Kind: bridge.ActionProperty, Ticket: ref, Digest: ev.Digest, Property: evidenceProperty(ev, seq, p.evidenceURL(ref))},
+		{Kind: bridge.ActionProperty, Ticket: ref, Digest: ev.Digest, Property: evidenceProperty(ev, p.evidenceURL(ref))},
 	}
 	if violation && pol.Mode() == "enforce" && revert.To != "" {
 		rev := bridge.Action{Kind: bridge.ActionRevert, Ticket: ref, Digest: ev.Digest + "@" + t.Updated.UTC().Format(time.RFC3339Nano), Revert: revert,
@@ -52,7 +52,7 @@ func labelsFor(d policy.Decision, violation bool) []string {
 }
 
 // evidenceProperty is the machine-readable evidence put on the ticket.
-func evidenceProperty(ev bridge.Evidence, seq int64, url string) json.RawMessage {
+func evidenceProperty(ev bridge.Evidence, url string) json.RawMessage {
 	missing := make([]string, 0, len(ev.Decision.Missing))
 	for _, m := range ev.Decision.Missing {
 		missing = append(missing, m.Name)
@@ -60,7 +60,7 @@ func evidenceProperty(ev bridge.Evidence, seq int64, url string) json.RawMessage
 	b, _ := json.Marshal(map[string]any{
 		"v": 1, "verdict": ev.Verdict, "digest": ev.Digest, "policyDigest": ev.PolicyDigest,
 		"category": ev.Decision.Classification.Category, "impact": ev.Decision.Classification.Impact,
-		"missing": missing, "approvers": ev.Decision.Approvers, "auditSeq": seq,
+		"missing": missing, "approvers": ev.Decision.Approvers,
 		"evaluatedAt": ev.EvaluatedAt.UTC().Format(time.RFC3339), "evidence": url,
 	})
 	return b

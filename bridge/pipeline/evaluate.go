@@ -128,33 +128,33 @@ func (p *Pipeline) record(ctx context.Context, t bridge.Ticket, d policy.Decisio
 			next.AuditSeq = prev.AuditSeq
 			return st.PutTicket(ctx, tx, next)
 		}
+		next.AuditSeq = prev.AuditSeq
+		recordIt := changed || revert != nil
 		ev := p.evidence(t, d, approvals, digest, a, now)
 		ev.Requester, ev.Subject = requester, subject
 		var actions []bridge.Action
-		if changed || revert != nil {
+		if recordIt && identityRelevant(d, prev, found) {
+			actions = p.verdictActions(t, d, ev, revert, pol, prev.Verdict)
+		}
+		actions = append(actions, replies...)
+		if len(actions) > 0 && pol.Mode() != policy.ModeDryRun {
+			if _, err := p.river.InsertTx(ctx, tx, ApplyArgs{Ticket: ref, Key: ref.String(), Digest: actionsDigest(digest, actions), Actions: actions}, nil); err != nil {
+				return err
+			}
+		}
+		if recordIt {
+			if err := p.maybeGrant(ctx, tx, t, d, now); err != nil {
+				return err
+			}
+			// The audit append comes last: on PostgreSQL it locks the chain
+			// head until commit, and every replica's evaluations queue there.
 			rec, err := p.cfg.Audit.Append(ctx, tx, auditKind(revert), ref, now, ev)
 			if err != nil {
 				return err
 			}
 			next.AuditSeq = rec.Seq
-			if identityRelevant(d, prev, found) {
-				actions = p.verdictActions(t, d, ev, rec.Seq, revert, pol, prev.Verdict)
-			}
-			if err := p.maybeGrant(ctx, tx, t, d, now); err != nil {
-				return err
-			}
-		} else {
-			next.AuditSeq = prev.AuditSeq
 		}
-		actions = append(actions, replies...)
-		if err := st.PutTicket(ctx, tx, next); err != nil {
-			return err
-		}
-		if len(actions) == 0 || pol.Mode() == "dry-run" {
-			return nil
-		}
-		_, err = p.river.InsertTx(ctx, tx, ApplyArgs{Ticket: ref, Key: ref.String(), Digest: actionsDigest(digest, actions), Actions: actions, AuditSeq: next.AuditSeq}, nil)
-		return err
+		return st.PutTicket(ctx, tx, next)
 	})
 }
 

@@ -24,24 +24,26 @@ type EvaluateArgs struct {
 
 func (EvaluateArgs) Kind() string { return "evaluate" }
 
+// Evaluations yield to actions (priority 2 after 1): evidence reaches the
+// ticket soon after its verdict instead of queueing behind every newer
+// evaluation.
 func (EvaluateArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Priority: 2, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // ApplyArgs carries the actions one verdict change caused. Each action is
 // done at most once, by its idempotency key, even across retries.
 type ApplyArgs struct {
-	Ticket   bridge.Ref      `json:"ticket"`
-	Digest   string          `json:"digest" river:"unique"`
-	Key      string          `json:"key" river:"unique"` // ticket ref, for uniqueness
-	Actions  []bridge.Action `json:"actions"`
-	AuditSeq int64           `json:"audit_seq"`
+	Ticket  bridge.Ref      `json:"ticket"`
+	Digest  string          `json:"digest" river:"unique"`
+	Key     string          `json:"key" river:"unique"` // ticket ref, for uniqueness
+	Actions []bridge.Action `json:"actions"`
 }
 
 func (ApplyArgs) Kind() string { return "apply" }
 
 func (ApplyArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Priority: 1, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // PollArgs asks a source for changes since its cursor.
@@ -144,6 +146,10 @@ func (w *adapterWorker) Work(ctx context.Context, job *river.Job[AdapterArgs]) e
 // jobError turns an error that retrying cannot fix into a cancelled job
 // (recorded, not retried 25 times).
 func (p *Pipeline) jobError(err error) error {
+	var ue *bridge.UpstreamError
+	if errors.As(err, &ue) && ue.Retryable && ue.RetryAfter > 0 {
+		return river.JobSnooze(ue.RetryAfter) // the upstream said when; no backoff guesswork
+	}
 	if err == nil || bridge.Retryable(err) {
 		return err
 	}

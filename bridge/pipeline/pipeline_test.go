@@ -21,6 +21,7 @@ func TestPipeline(t *testing.T) {
 			t.Run("revert", func(t *testing.T) { testRevert(t, newHarness(t, open(t))) })
 			t.Run("revert after edit", func(t *testing.T) { testRevertAfterEdit(t, newHarness(t, open(t))) })
 			t.Run("non identity", func(t *testing.T) { testNonIdentity(t, newHarness(t, open(t))) })
+			t.Run("throttled upstream", func(t *testing.T) { testThrottled(t, newHarness(t, open(t))) })
 			t.Run("gate", func(t *testing.T) { testGate(t, newHarness(t, open(t))) })
 		})
 	}
@@ -157,6 +158,17 @@ func testNonIdentity(t *testing.T, h *harness) {
 	}
 	if h.src.Fetches() != 1 {
 		t.Fatalf("fetches = %d, want 1", h.src.Fetches())
+	}
+}
+
+// A 429 with Retry-After snoozes the job for that long, then it succeeds.
+func testThrottled(t *testing.T, h *harness) {
+	h.src.ThrottleNext(2)
+	tk := h.put(bridge.Ticket{Key: "M-6", Status: "Open", Summary: "grant access to prod-db", Requester: "alice.nguyen@example.com"})
+	h.event(tk, "t1")
+	h.waitVerdict("M-6", policy.Pending)
+	if n := h.src.Fetches(); n != 3 {
+		t.Fatalf("fetches = %d, want 2 throttled + 1", n)
 	}
 }
 
