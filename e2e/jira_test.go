@@ -132,12 +132,13 @@ func lifecycle(t *testing.T, e *jiraEnv) {
 		Verdict  string   `json:"verdict"`
 		Category string   `json:"category"`
 		Missing  []string `json:"missing"`
-		AuditSeq int64    `json:"auditSeq"`
+		Digest   string   `json:"digest"`
+		Evidence string   `json:"evidence"`
 	}
 	if err := json.Unmarshal(is.Properties["accessbridge.evidence"], &prop); err != nil {
 		t.Fatalf("evidence property: %v (%s)", err, is.Properties["accessbridge.evidence"])
 	}
-	if prop.Verdict != "pending" || prop.Category != "access_grant" || !slices.Contains(prop.Missing, "manager") || prop.AuditSeq == 0 {
+	if prop.Verdict != "pending" || prop.Category != "access_grant" || !slices.Contains(prop.Missing, "manager") || prop.Digest == "" || !strings.Contains(prop.Evidence, "/v1/tickets/jira/"+key) {
 		t.Errorf("evidence property = %+v", prop)
 	}
 	t.Logf("verdict comment:\n%s", c.Body)

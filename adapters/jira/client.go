@@ -39,9 +39,12 @@ type Source struct {
 	cloud bool
 	loc   *time.Location
 
-	comments sync.Map // issue key → ownComment: the evidence comment, to skip listing
-	botMu    sync.Mutex
-	bot      string // the authenticated account, from /myself
+	cache *issueCache // what Fetch read, so Apply need not read it again
+	locks keyLocks    // comment writes, per issue
+
+	botMu     sync.Mutex
+	bot       string    // the authenticated account, from /myself
+	botFailed time.Time // last failed lookup
 }
 
 // New builds the source and its one retrying HTTP client. It makes no
@@ -56,7 +59,7 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 	}
 	log = log.With("source", "jira")
 	loc, _ := time.LoadLocation(cfg.TimeZone)
-	s := &Source{cfg: cfg, log: log, m: cfg.Mapping(), cloud: cfg.Deployment == Cloud, loc: loc}
+	s := &Source{cfg: cfg, log: log, m: cfg.Mapping(), cloud: cfg.Deployment == Cloud, loc: loc, cache: newIssueCache(issueCacheSize)}
 	jc, err := jira.NewClient(s.httpClient(), cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("jira: client: %w", err)
@@ -80,7 +83,7 @@ func (s *Source) httpClient() *http.Client {
 	rc.HTTPClient = cleanhttp.DefaultPooledClient()
 	rc.HTTPClient.Timeout = s.cfg.Timeout
 	rc.RetryWaitMin, rc.RetryWaitMax, rc.RetryMax = s.cfg.RetryWaitMin, s.cfg.RetryWaitMax, s.cfg.RetryMax
-	rc.CheckRetry = checkRetry
+	rc.CheckRetry = s.checkRetry
 	rc.Backoff = s.backoff
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler // let go-jira see the last 429/5xx
 	rc.Logger = slogLeveled{s.log}
@@ -108,6 +111,19 @@ func (t methodTag) RoundTrip(r *http.Request) (*http.Response, error) {
 // applied: 429, 503 with Retry-After (Jira's "not now"), or a connection
 // that was never made. A POST answered 5xx may have been applied; the
 // pipeline's job retry re-runs the whole upsert instead, which finds it.
+//
+// A server-directed wait (Retry-After) of InlineRetryAfter or more is not
+// slept through here: the error carries it and the job engine reschedules
+// the job, so a throttled Jira does not park every worker.
+func (s *Source) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d >= s.cfg.InlineRetryAfter {
+			return false, nil
+		}
+	}
+	return checkRetry(ctx, resp, err)
+}
+
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -207,6 +223,9 @@ func upstreamError(op string, resp *jira.Response, err error) *bridge.UpstreamEr
 	}
 	ue.Status = resp.StatusCode
 	msg := errorDetail(resp, err)
+	if c := resp.StatusCode; c == http.StatusTooManyRequests || c == http.StatusServiceUnavailable {
+		ue.RetryAfter, _ = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
 	switch c := resp.StatusCode; {
 	case c == http.StatusTooManyRequests:
 		ue.Reason, ue.Retryable = "throttled", true

@@ -72,6 +72,10 @@ type Config struct {
 	// MaxRetryAfter caps a server's Retry-After so a bad header cannot
 	// park a worker for hours; the job-level retry takes over beyond it.
 	MaxRetryAfter time.Duration `env:"MAX_RETRY_AFTER, default=60s" json:"max_retry_after"`
+	// InlineRetryAfter: a Retry-After at least this long is handed back
+	// to the job engine (the job is rescheduled) instead of slept through
+	// by a worker; shorter waits are retried in place.
+	InlineRetryAfter time.Duration `env:"INLINE_RETRY_AFTER, default=1s" json:"inline_retry_after"`
 }
 
 func (c *Config) setDefaults() {
@@ -93,6 +97,7 @@ func (c *Config) setDefaults() {
 	def(&c.RetryWaitMin, time.Second)
 	def(&c.RetryWaitMax, 30*time.Second)
 	def(&c.MaxRetryAfter, 60*time.Second)
+	def(&c.InlineRetryAfter, time.Second)
 	if c.RetryMax < 0 {
 		c.RetryMax = 0
 	} else if c.RetryMax == 0 {

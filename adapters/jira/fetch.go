@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/accessbridge/accessbridge/bridge"
 )
@@ -28,6 +27,8 @@ func checkKey(op, key string) error {
 
 // Fetch reads one issue with its comments and mapped custom fields in one
 // request (more only when the issue has more comments than Jira embeds).
+// What it read of the bridge's own comment and of the labels is kept, so
+// Apply need not read them again.
 func (s *Source) Fetch(ctx context.Context, key string) (bridge.Ticket, error) {
 	if err := checkKey("fetch", key); err != nil {
 		return bridge.Ticket{}, err
@@ -37,15 +38,29 @@ func (s *Source) Fetch(ctx context.Context, key string) (bridge.Ticket, error) {
 	if _, err := s.call(ctx, "fetch", http.MethodGet, path, nil, &w); err != nil {
 		return bridge.Ticket{}, err
 	}
-	if err := s.completeComments(ctx, &w); err != nil {
+	cs, complete, err := s.completeComments(ctx, &w)
+	if err != nil {
 		return bridge.Ticket{}, err
 	}
-	t, err := s.m.fromWire(&w)
+	m := s.m
+	m.BotAccount = s.botForComments(ctx, cs)
+	t, err := m.fromWire(&w)
 	if err != nil {
 		return bridge.Ticket{}, &bridge.UpstreamError{Op: "fetch", Reason: "bad_response", Err: fmt.Errorf("%w: %v", bridge.ErrMalformed, err)}
 	}
+	_, hasLabels := w.Fields["labels"]
+	obs := seen{rev: t.Updated, labels: t.Labels, labelsKnown: hasLabels}
+	if complete && (m.BotAccount != "" || !anyMarked(cs)) {
+		obs.commentsKnown = true
+		obs.evidence, obs.replies = ownMarked(cs, m)
+	}
+	for _, k := range slices.Compact([]string{cacheKey(key), cacheKey(t.Key)}) {
+		s.cache.observe(k, obs)
+	}
 	return t, nil
 }
+
+func cacheKey(key string) string { return strings.ToUpper(key) }
 
 func (s *Source) fetchFields() string {
 	fs := []string{"*navigable", "comment"}
@@ -56,22 +71,57 @@ func (s *Source) fetchFields() string {
 	return strings.Join(slices.Compact(fs), ",")
 }
 
-// completeComments pages the comment list when the embedded one is cut.
-func (s *Source) completeComments(ctx context.Context, w *wireIssue) error {
-	var cs wireComments
-	if raw, ok := w.Fields["comment"]; !ok || json.Unmarshal(raw, &cs) != nil || cs.Total <= len(cs.Comments) {
-		return nil
+// completeComments returns every comment of the issue, paging the comment
+// list when the embedded one is cut (Jira embeds a limited number).
+// complete is false when the issue carried no readable comment field.
+func (s *Source) completeComments(ctx context.Context, w *wireIssue) (cs []wireComment, complete bool, err error) {
+	var page wireComments
+	raw, ok := w.Fields["comment"]
+	if !ok || json.Unmarshal(raw, &page) != nil {
+		return nil, false, nil
+	}
+	if page.Total <= len(page.Comments) {
+		return page.Comments, true, nil
 	}
 	all, err := s.listComments(ctx, w.Key)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	b, _ := json.Marshal(struct {
 		Comments []wireCommentOut `json:"comments"`
 		Total    int              `json:"total"`
 	}{commentsOut(all), len(all)})
 	w.Fields["comment"] = b
-	return nil
+	return all, true, nil
+}
+
+// anyMarked reports whether a comment carries a bridge marker.
+func anyMarked(cs []wireComment) bool {
+	return slices.ContainsFunc(cs, func(c wireComment) bool { return findMarker(string(c.Body)) != "" })
+}
+
+// ownMarked finds, among comments by the bridge's account (m.BotAccount),
+// the oldest evidence comment and every reply marker.
+func ownMarked(cs []wireComment, m Mapping) (ownComment, map[string]string) {
+	var ev ownComment
+	replies := map[string]string{}
+	for _, c := range cs {
+		tok := findMarker(string(c.Body))
+		if tok == "" || !m.isBot(c.Author) {
+			continue
+		}
+		switch {
+		case isEvidenceMarker(tok):
+			if ev.id == "" {
+				ev = ownComment{c.ID, tok}
+			}
+		default:
+			if _, dup := replies[tok]; !dup {
+				replies[tok] = c.ID
+			}
+		}
+	}
+	return ev, replies
 }
 
 // listComments reads every comment of an issue (v2: bodies as text, which
@@ -93,127 +143,4 @@ func (s *Source) listComments(ctx context.Context, key string) ([]wireComment, e
 			return all, nil
 		}
 	}
-}
-
-// maxPollIssues bounds one poll; the cursor lets the next one continue.
-const maxPollIssues = 5000
-
-// Poll searches for issues updated since cursor (an RFC 3339 time; empty
-// = PollLookback ago) minus PollOverlap, oldest first, and returns one
-// EventUpdated per issue with DeliveryID "poll:<key>:<updated>", so
-// overlapping polls dedupe. The next cursor is the newest updated seen.
-func (s *Source) Poll(ctx context.Context, cursor string) ([]bridge.Event, string, error) {
-	since := time.Now().Add(-s.cfg.PollLookback)
-	if cursor != "" {
-		t, err := time.Parse(time.RFC3339Nano, cursor)
-		if err != nil {
-			return nil, cursor, &bridge.UpstreamError{Op: "poll", Reason: "bad_cursor", Err: fmt.Errorf("%w: cursor %q: %v", bridge.ErrPermanent, cursor, err)}
-		}
-		since = t
-	}
-	jql := s.pollJQL(since.Add(-s.cfg.PollOverlap))
-	newest := since
-	var events []bridge.Event
-	visit := func(key, updated string) {
-		at, err := parseTime(updated)
-		if err != nil || key == "" {
-			return
-		}
-		rev := at.Format(time.RFC3339Nano)
-		events = append(events, bridge.Event{Source: "jira", DeliveryID: "poll:" + key + ":" + rev, Key: key,
-			Kind: bridge.EventUpdated, Revision: rev, At: at})
-		if at.After(newest) {
-			newest = at
-		}
-	}
-	var err error
-	if s.cloud {
-		err = s.searchCloud(ctx, jql, visit)
-	} else {
-		err = s.searchDC(ctx, jql, visit)
-	}
-	if err != nil {
-		return nil, cursor, err
-	}
-	return events, newest.UTC().Format(time.RFC3339Nano), nil
-}
-
-// pollJQL is the configured (or default) restriction plus the updated
-// clause, in the bot account's time zone at minute precision.
-func (s *Source) pollJQL(from time.Time) string {
-	base := s.cfg.JQL
-	if base == "" {
-		base = "project in (" + quoteList(s.cfg.Projects) + ")"
-		if len(s.cfg.IssueTypes) > 0 {
-			base += " AND issuetype in (" + quoteList(s.cfg.IssueTypes) + ")"
-		}
-	} else {
-		base = "(" + base + ")"
-	}
-	return base + ` AND updated >= "` + from.In(s.loc).Format("2006-01-02 15:04") + `" ORDER BY updated ASC`
-}
-
-func quoteList(vs []string) string {
-	q := make([]string, len(vs))
-	for i, v := range vs {
-		q[i] = strconv.Quote(v)
-	}
-	return strings.Join(q, ", ")
-}
-
-type searchHit struct {
-	Key    string `json:"key"`
-	Fields struct {
-		Updated string `json:"updated"`
-	} `json:"fields"`
-}
-
-// searchDC pages GET /rest/api/2/search by startAt until total.
-func (s *Source) searchDC(ctx context.Context, jql string, visit func(key, updated string)) error {
-	for start := 0; start < maxPollIssues; {
-		var page struct {
-			Issues []searchHit `json:"issues"`
-			Total  int         `json:"total"`
-		}
-		q := url.Values{"jql": {jql}, "startAt": {strconv.Itoa(start)}, "maxResults": {strconv.Itoa(s.cfg.PageSize)}, "fields": {"updated"}}
-		if _, err := s.call(ctx, "poll", http.MethodGet, "rest/api/2/search?"+q.Encode(), nil, &page); err != nil {
-			return err
-		}
-		for _, h := range page.Issues {
-			visit(h.Key, h.Fields.Updated)
-		}
-		start += len(page.Issues)
-		if len(page.Issues) == 0 || start >= page.Total {
-			return nil
-		}
-	}
-	return nil
-}
-
-// searchCloud pages POST /rest/api/3/search/jql by nextPageToken until isLast.
-func (s *Source) searchCloud(ctx context.Context, jql string, visit func(key, updated string)) error {
-	token := ""
-	for n := 0; n < maxPollIssues; {
-		body := map[string]any{"jql": jql, "maxResults": s.cfg.PageSize, "fields": []string{"updated"}}
-		if token != "" {
-			body["nextPageToken"] = token
-		}
-		var page struct {
-			Issues        []searchHit `json:"issues"`
-			NextPageToken string      `json:"nextPageToken"`
-			IsLast        bool        `json:"isLast"`
-		}
-		if _, err := s.call(ctx, "poll", http.MethodPost, "rest/api/3/search/jql", body, &page); err != nil {
-			return err
-		}
-		for _, h := range page.Issues {
-			visit(h.Key, h.Fields.Updated)
-		}
-		n += len(page.Issues)
-		if page.IsLast || page.NextPageToken == "" {
-			return nil
-		}
-		token = page.NextPageToken
-	}
-	return nil
 }

@@ -16,7 +16,8 @@ import (
 
 // Webhook verifies and parses one Jira webhook delivery. With a
 // WebhookSecret, X-Hub-Signature (sha256=<hex HMAC of the raw body>) is
-// checked before the body is parsed.
+// checked before the body is parsed. Without BotAccount the first
+// delivery asks /myself who the bridge is (bounded by a short timeout).
 func (s *Source) Webhook(r *http.Request, body []byte) ([]bridge.Event, error) {
 	if s.cfg.WebhookSecret != "" {
 		if err := verifySignature(s.cfg.WebhookSecret.Reveal(), r.Header.Get("X-Hub-Signature"), body); err != nil {
@@ -24,7 +25,9 @@ func (s *Source) Webhook(r *http.Request, body []byte) ([]bridge.Event, error) {
 		}
 	}
 	id := r.Header.Get("X-Atlassian-Webhook-Identifier")
-	return ParseWebhook(body, id, s.m, s.watch())
+	// The bridge's account (BOT_ACCOUNT, else /myself once) marks its own
+	// changes ByBridge, so they trigger no evaluation.
+	return ParseWebhook(body, id, s.mapping(r.Context()), s.watch())
 }
 
 // Watch selects the projects and issue types the bridge handles; empty

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -154,5 +155,43 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWebhookByBridgeFromMyself: without BOT_ACCOUNT the account from
+// /myself (asked once) marks the bridge's own changes ByBridge — label
+// edits and transitions, not only marked comments.
+func TestWebhookByBridgeFromMyself(t *testing.T) {
+	for _, d := range deployments {
+		t.Run(d.name, func(t *testing.T) {
+			f := newFake(t, d.cloud)
+			sink := newHookSink(t, f, "")
+			s := newSource(t, f)
+			key := request(t, f, nil)
+			a := act(bridge.ActionLabel, key)
+			a.Labels = []string{"access-pending"}
+			_, err := s.Apply(ctx(t), a)
+			must(t, err)
+			must(t, f.Transition("bob", key, "In Progress"))
+			rev := act(bridge.ActionRevert, key)
+			rev.Revert = &bridge.Transition{From: "In Progress", To: "Waiting for approval"}
+			_, err = s.Apply(ctx(t), rev)
+			must(t, err)
+			f.ResetCalls()
+			reqs, bodies := sink.take(f)
+			var by []bool
+			for i, r := range reqs {
+				evs, err := s.Webhook(r, bodies[i])
+				must(t, err)
+				by = append(by, evs[0].ByBridge)
+			}
+			// created (alice), labels (bridge), transition (bob), revert (bridge)
+			if want := []bool{false, true, false, true}; !slices.Equal(by, want) {
+				t.Errorf("ByBridge = %v, want %v", by, want)
+			}
+			if n := f.Calls()["GET /rest/api/2/myself"]; n != 1 {
+				t.Errorf("/myself asked %d times", n)
+			}
+		})
 	}
 }

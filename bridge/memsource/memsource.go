@@ -186,7 +186,7 @@ func (s *Source) Apply(_ context.Context, a bridge.Action) (bridge.ActionResult,
 	switch a.Kind {
 	case bridge.ActionComment:
 		s.comments[a.Ticket.Key] = a.Body
-	case bridge.ActionLabel:
+	case bridge.ActionLabel, bridge.ActionEvidence:
 		t.Labels = slices.DeleteFunc(t.Labels, func(l string) bool {
 			return strings.HasPrefix(l, "access-") || strings.HasPrefix(l, "identity-impact-")
 		})

@@ -19,15 +19,15 @@ const (
 )
 
 // verdictActions are the side effects of a verdict change: the one evidence
-// comment (edited in place), the bridge's labels, the machine-readable
-// property, a revert of a gated transition and the chat notification.
+// comment (edited in place), the bridge's labels with the machine-readable
+// evidence (one edit where the source allows), a revert of a gated
+// transition and the chat notification.
 func (p *Pipeline) verdictActions(t bridge.Ticket, d policy.Decision, ev bridge.Evidence, revert *bridge.Transition, pol *policy.Policy, prev string) []bridge.Action {
 	ref := ev.Ticket
 	violation := revert != nil
 	out := []bridge.Action{
 		{Kind: bridge.ActionComment, Ticket: ref, Digest: ev.Digest, Body: p.renderComment(d, ref)},
-		{Kind: bridge.ActionLabel, Ticket: ref, Digest: ev.Digest, Labels: labelsFor(d, violation)},
-		{Kind: bridge.ActionProperty, Ticket: ref, Digest: ev.Digest, Property: evidenceProperty(ev, p.evidenceURL(ref))},
+		{Kind: bridge.ActionEvidence, Ticket: ref, Digest: ev.Digest, Labels: labelsFor(d, violation), Property: evidenceProperty(ev, p.evidenceURL(ref))},
 	}
 	if violation && pol.Mode() == "enforce" && revert.To != "" {
 		rev := bridge.Action{Kind: bridge.ActionRevert, Ticket: ref, Digest: ev.Digest + "@" + t.Updated.UTC().Format(time.RFC3339Nano), Revert: revert,

@@ -60,7 +60,7 @@ func testLifecycle(t *testing.T, h *harness) {
 	h.waitVerdict("M-1", policy.Pending)
 	h.waitFor("invalidation comment", func() bool { return strings.Contains(h.src.Comment("M-1"), "No longer counted") })
 
-	h.waitFor("labels", func() bool { return len(h.actions("M-1", bridge.ActionLabel)) == 3 })
+	h.waitFor("labels", func() bool { return len(h.actions("M-1", bridge.ActionEvidence)) == 3 })
 	if n := len(h.actions("M-1", bridge.ActionComment)); n != 3 {
 		t.Fatalf("comment upserts = %d, want one per verdict change (3)", n)
 	}

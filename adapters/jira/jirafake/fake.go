@@ -39,6 +39,8 @@ type Fake struct {
 	nextObj   int // comments, changelog ids
 	baseURL   string
 
+	embedComments int // comments an issue's "comment" field carries at most
+
 	faults faultState
 	calls  map[string]int
 	hooks  *webhooks
@@ -80,6 +82,11 @@ func WithProjects(keys ...string) Option {
 // WithWorkflow replaces the default workflow.
 func WithWorkflow(w Workflow) Option { return func(f *Fake) { f.workflow = w } }
 
+// WithEmbeddedComments caps how many comments an issue's "comment" field
+// carries (its total still counts all), as Jira cuts long threads: the
+// client must page GET …/comment for the rest.
+func WithEmbeddedComments(n int) Option { return func(f *Fake) { f.embedComments = max(n, 0) } }
+
 // WithClock sets the clock used for created/updated timestamps.
 func WithClock(now func() time.Time) Option { return func(f *Fake) { f.now = now } }
 
@@ -109,6 +116,8 @@ func NewUnstarted(opts ...Option) *Fake {
 		workflow:  DefaultWorkflow(),
 		calls:     map[string]int{},
 		baseURL:   "http://127.0.0.1",
+
+		embedComments: 5000,
 	}
 	f.faults.rng = rand.New(rand.NewPCG(1, 2))
 	f.addUser(User{AccountID: BotAccountID, Name: BotName, Email: BotEmail, DisplayName: "accessbridge", Token: BotToken, Bot: true})

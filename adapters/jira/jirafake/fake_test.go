@@ -177,3 +177,79 @@ func FuzzParseJQL(f *testing.F) {
 		}
 	})
 }
+
+// TestEditProperties: Cloud's edit takes issue properties with the
+// labels, validated like the properties endpoint and all or nothing;
+// Data Center drops the member (its edit bean ignores unknown ones).
+func TestEditProperties(t *testing.T) {
+	long := `"` + strings.Repeat("é", MaxPropertyValue-1) + `"` // 32769 chars
+	tests := []struct {
+		name   string
+		cloud  bool
+		body   string
+		status int
+		msg    string
+		want   string // stored value of "p"; "" = absent
+	}{
+		{"cloud stores with labels", true, `{"update":{"labels":[{"add":"x"}]},"properties":[{"key":"p","value":{"v": 1}}]}`, 204, "", `{"v":1}`},
+		{"cloud property only", true, `{"properties":[{"key":"p","value":"s"}]}`, 204, "", `"s"`},
+		{"empty key", true, `{"properties":[{"key":"","value":1}]}`, 400, "key cannot be empty", ""},
+		{"long key", true, `{"properties":[{"key":"` + strings.Repeat("k", 256) + `","value":1}]}`, 400, "key is too long", ""},
+		{"missing value", true, `{"properties":[{"key":"p"}]}`, 400, "value cannot be empty", ""},
+		{"null value", true, `{"properties":[{"key":"p","value":null}]}`, 400, "value cannot be empty", ""},
+		{"long value", true, `{"properties":[{"key":"p","value":` + long + `}]}`, 400, "too long", ""},
+		{"not an array", true, `{"properties":{"key":"p","value":1}}`, 400, "expected an array", ""},
+		{"bad label rolls back", true, `{"update":{"labels":[{"add":"two words"}]},"properties":[{"key":"p","value":1}]}`, 400, "spaces", ""},
+		{"datacenter ignores", false, `{"update":{"labels":[{"add":"x"}]},"properties":[{"key":"p","value":1}]}`, 204, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []Option
+			if tc.cloud {
+				opts = append(opts, Cloud())
+			}
+			f := newTestFake(t, opts...)
+			key, err := f.CreateIssue("alice", map[string]any{"project": "ACC", "summary": "s"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, body := do(t, f, call{method: "PUT", path: "/rest/api/2/issue/" + key, body: tc.body, auth: true})
+			if status != tc.status || !strings.Contains(body, tc.msg) {
+				t.Fatalf("got %d %s", status, body)
+			}
+			if status == 400 && !strings.Contains(body, `"errorMessages":[`) && !strings.Contains(body, `"errors":{"`) {
+				t.Errorf("not Jira's error body: %s", body)
+			}
+			is, _ := f.Issue(key)
+			if got := string(is.Properties["p"]); got != tc.want {
+				t.Errorf("stored %q, want %q", got, tc.want)
+			}
+			if status != 204 && len(is.Labels) != 0 {
+				t.Errorf("labels %v applied by a refused edit", is.Labels)
+			}
+			if tc.want != "" {
+				status, body = do(t, f, call{method: "GET", path: "/rest/api/2/issue/" + key + "/properties/p", auth: true})
+				if status != 200 || !strings.Contains(body, tc.want) {
+					t.Errorf("read back: %d %s", status, body)
+				}
+			}
+		})
+	}
+}
+
+func FuzzParseProperties(f *testing.F) {
+	for _, s := range []string{`[{"key":"p","value":{"a":1}}]`, `[{"key":"","value":1}]`, `{"key":"p"}`, `null`, `[{"key":"p","value":null}]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		props, e := parseProperties(raw)
+		if e != nil && props != nil {
+			t.Fatal("properties with an error")
+		}
+		for k, v := range props {
+			if k == "" || len(k) > MaxPropertyKey || !json.Valid(v) {
+				t.Fatalf("accepted %q = %s", k, v)
+			}
+		}
+	})
+}

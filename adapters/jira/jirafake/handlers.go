@@ -2,6 +2,7 @@ package jirafake
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,14 +36,31 @@ func (f *Fake) getIssue(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, f.issueJSON(is, o))
 }
 
+// editBody is IssueUpdateDetails. Cloud also takes "properties" (issue
+// properties set in the same edit); Data Center's IssueUpdateBean has no
+// such member and ignores unknown ones, so there it is dropped silently.
 type editBody struct {
-	Fields map[string]json.RawMessage              `json:"fields"`
-	Update map[string][]map[string]json.RawMessage `json:"update"`
+	Fields     map[string]json.RawMessage              `json:"fields"`
+	Update     map[string][]map[string]json.RawMessage `json:"update"`
+	Properties json.RawMessage                         `json:"properties"`
+}
+
+// properties validates b.Properties on Cloud (nil on Data Center).
+func (f *Fake) properties(b editBody) (map[string]json.RawMessage, *apiErr) {
+	if !f.cloud {
+		return nil, nil
+	}
+	return parseProperties(b.Properties)
 }
 
 func (f *Fake) editIssue(w http.ResponseWriter, r *http.Request) {
 	var b editBody
 	if !decodeBody(w, r, &b) {
+		return
+	}
+	props, e := f.properties(b)
+	if e != nil {
+		e.write(w)
 		return
 	}
 	f.mu.Lock()
@@ -56,12 +74,18 @@ func (f *Fake) editIssue(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
+	maps.Copy(is.props, props) // after the edit: all or nothing
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (f *Fake) createIssue(w http.ResponseWriter, r *http.Request) {
 	var b editBody
 	if !decodeBody(w, r, &b) {
+		return
+	}
+	props, e := f.properties(b)
+	if e != nil {
+		e.write(w)
 		return
 	}
 	f.mu.Lock()
@@ -71,6 +95,7 @@ func (f *Fake) createIssue(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
+	maps.Copy(is.props, props)
 	writeJSON(w, http.StatusCreated, map[string]string{"id": is.id, "key": is.key, "self": f.baseURL + "/rest/api/2/issue/" + is.id})
 }
 

@@ -3,6 +3,7 @@ package jirafake
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -69,6 +70,24 @@ func (f *Fake) AddComment(actor, key, body string) (string, error) {
 		return "", fmt.Errorf("jirafake: no issue %s", key)
 	}
 	return f.addComment(u, is, body, nil).id, nil
+}
+
+// DeleteComment deletes a comment as its author or an admin would in the
+// UI. Jira fires comment_deleted; the fake sends no webhook for it.
+func (f *Fake) DeleteComment(key, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is := f.issueByRef(key)
+	if is == nil {
+		return fmt.Errorf("jirafake: no issue %s", key)
+	}
+	n := len(is.comments)
+	is.comments = slices.DeleteFunc(is.comments, func(c *comment) bool { return c.id == id })
+	if len(is.comments) == n {
+		return fmt.Errorf("jirafake: no comment %s on %s", id, key)
+	}
+	is.updated = f.tick()
+	return nil
 }
 
 // EditIssue applies edit-issue fields (as in PUT /issue "fields").

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"unicode/utf8"
 )
 
 // Jira's limits on issue properties.
@@ -13,6 +14,38 @@ const (
 	MaxPropertyValue = 32768
 	MaxPropertyKey   = 255
 )
+
+// parseProperties validates the "properties" member of a Cloud create or
+// edit body: an array of {key, value}, each checked as the properties
+// endpoint checks its path and body. Values are stored compacted.
+func parseProperties(raw json.RawMessage) (map[string]json.RawMessage, *apiErr) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var list []struct {
+		Key   string          `json:"key"`
+		Value json.RawMessage `json:"value"`
+	}
+	if json.Unmarshal(raw, &list) != nil {
+		return nil, badRequest("properties: expected an array of {\"key\", \"value\"} objects")
+	}
+	out := make(map[string]json.RawMessage, len(list))
+	for _, p := range list {
+		var buf bytes.Buffer
+		switch {
+		case p.Key == "":
+			return nil, badRequest("The property key cannot be empty.")
+		case len(p.Key) > MaxPropertyKey:
+			return nil, badRequest("The property key is too long. The maximum allowed length is 255 characters.")
+		case len(p.Value) == 0 || string(p.Value) == "null" || json.Compact(&buf, p.Value) != nil:
+			return nil, badRequest("The property value cannot be empty.")
+		case utf8.RuneCount(buf.Bytes()) > MaxPropertyValue:
+			return nil, badRequest("The property value is too long. The maximum allowed length is 32768 characters.")
+		}
+		out[p.Key] = buf.Bytes()
+	}
+	return out, nil
+}
 
 func (f *Fake) listProperties(w http.ResponseWriter, r *http.Request) {
 	f.mu.RLock()

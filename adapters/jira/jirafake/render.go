@@ -160,7 +160,7 @@ func (f *Fake) fieldsJSON(is *issue, o renderOpts) map[string]any {
 	for k, v := range is.custom {
 		all[k] = v
 	}
-	all["comment"] = f.commentPage(is, 0, 5000, o.v3)
+	all["comment"] = f.commentPage(is, 0, f.embedComments, o.v3)
 	out := make(map[string]any, len(all))
 	for k, v := range all {
 		if o.fields.has(k) {

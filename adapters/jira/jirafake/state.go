@@ -279,6 +279,37 @@ func (f *Fake) Transitions(key string) []TransitionRecord {
 	return nil
 }
 
+// Change is a snapshot of one changelog entry.
+type Change struct {
+	ID, Author string // Author is the accountId
+	At         time.Time
+	Items      []ChangeItem
+}
+
+// ChangeItem is one field change, as in the changelog's items.
+type ChangeItem struct {
+	Field, From, FromString, To, ToString string
+}
+
+// History returns the changelog of an issue, oldest first.
+func (f *Fake) History(key string) []Change {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	is := f.issueByRef(key)
+	if is == nil {
+		return nil
+	}
+	out := make([]Change, len(is.histories))
+	for i, h := range is.histories {
+		c := Change{ID: h.id, Author: h.author.AccountID, At: h.created}
+		for _, it := range h.items {
+			c.Items = append(c.Items, ChangeItem{it.Field, it.From, it.FromString, it.To, it.ToString})
+		}
+		out[i] = c
+	}
+	return out
+}
+
 // Keys lists issue keys in creation order.
 func (f *Fake) Keys() []string {
 	f.mu.RLock()
