@@ -461,7 +461,7 @@ func settle(t *testing.T, within time.Duration, f *jirafake.Fake, r *relay, st *
 		jobs           int
 	}
 	look := func() snap {
-		s := snap{jobs: activeJobs(t, st)}
+		s := snap{jobs: activeJobs(t, st) + pendingAudit(t, st)}
 		for route, n := range f.Calls() {
 			if !strings.Contains(route, "/search") {
 				s.calls += int64(n)
@@ -491,6 +491,16 @@ func settle(t *testing.T, within time.Duration, f *jirafake.Fake, r *relay, st *
 		}
 		prev = cur
 	}
+}
+
+// pendingAudit counts audit records queued but not yet chained.
+func pendingAudit(t *testing.T, st *store.Store) int {
+	t.Helper()
+	var n int
+	if err := st.ReadDB().QueryRow(`SELECT COUNT(*) FROM audit_pending`).Scan(&n); err != nil {
+		t.Fatalf("count pending audit records: %v", err)
+	}
+	return n
 }
 
 // activeJobs counts evaluate and apply jobs not yet finished.

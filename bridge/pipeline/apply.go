@@ -96,8 +96,7 @@ func (p *Pipeline) finish(ctx context.Context, ref bridge.Ref, done []doneAction
 		if violation {
 			kind = "violation"
 		}
-		_, err := p.cfg.Audit.Append(ctx, tx, kind, ref, done[len(done)-1].record.At, records)
-		return err
+		return p.audit(ctx, tx, kind, ref, done[len(done)-1].record.At, records)
 	})
 }
 

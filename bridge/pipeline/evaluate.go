@@ -125,10 +125,8 @@ func (p *Pipeline) record(ctx context.Context, t bridge.Ticket, d policy.Decisio
 			return err
 		}
 		if !changed && revert == nil && len(replies) == 0 {
-			next.AuditSeq = prev.AuditSeq
 			return st.PutTicket(ctx, tx, next)
 		}
-		next.AuditSeq = prev.AuditSeq
 		recordIt := changed || revert != nil
 		ev := p.evidence(t, d, approvals, digest, a, now)
 		ev.Requester, ev.Subject = requester, subject
@@ -146,13 +144,9 @@ func (p *Pipeline) record(ctx context.Context, t bridge.Ticket, d policy.Decisio
 			if err := p.maybeGrant(ctx, tx, t, d, now); err != nil {
 				return err
 			}
-			// The audit append comes last: on PostgreSQL it locks the chain
-			// head until commit, and every replica's evaluations queue there.
-			rec, err := p.cfg.Audit.Append(ctx, tx, auditKind(revert), ref, now, ev)
-			if err != nil {
+			if err := p.audit(ctx, tx, auditKind(revert), ref, now, ev); err != nil {
 				return err
 			}
-			next.AuditSeq = rec.Seq
 		}
 		return st.PutTicket(ctx, tx, next)
 	})

@@ -53,8 +53,7 @@ func (p *Pipeline) Gate(ctx context.Context, ref bridge.Ref, to string) (GateAns
 	d := pol.Evaluate(t, dirView{ctx: ctx, dir: p.cfg.Directory}, stored, now)
 	ans := GateAnswer{Allow: d.Verdict.Allows(), Verdict: d.Verdict, Reasons: d.Reasons, Missing: d.Missing, Evidence: p.evidenceURL(ref)}
 	err = p.cfg.Store.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := p.cfg.Audit.Append(ctx, tx, "gate", ref, now, map[string]any{"to": to, "answer": ans, "policy_digest": d.PolicyDigest, "classification": d.Classification})
-		return err
+		return p.audit(ctx, tx, "gate", ref, now, map[string]any{"to": to, "answer": ans, "policy_digest": d.PolicyDigest, "classification": d.Classification})
 	})
 	if err != nil {
 		return GateAnswer{Verdict: policy.Error, Reasons: []string{"the gate answer could not be recorded"}}, err

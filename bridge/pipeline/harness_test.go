@@ -168,7 +168,9 @@ func (h *harness) actions(key, kind string) []bridge.Action {
 }
 
 func (h *harness) auditKinds(key string) []string {
-	recs, err := audit.New(h.st, nil).Records(context.Background(), bridge.Ref{Source: "mem", Key: key})
+	log := audit.New(h.st, nil)
+	h.waitFor("audit records sealed", func() bool { n, err := log.Pending(context.Background()); return err == nil && n == 0 })
+	recs, err := log.Records(context.Background(), bridge.Ref{Source: "mem", Key: key})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -70,6 +70,10 @@ type Pipeline struct {
 	log      *slog.Logger
 	started  atomic.Bool
 	stopOnce sync.Once
+
+	sealKick   chan struct{}
+	sealDone   chan struct{}
+	stopSealer context.CancelFunc
 }
 
 // New builds the pipeline and its River client; Start runs it.
@@ -99,7 +103,7 @@ func New(cfg Config) (*Pipeline, error) {
 		cfg.RescueAfter = 5 * time.Minute
 	}
 	cfg.RescueAfter = max(cfg.RescueAfter, cfg.JobTimeout)
-	p := &Pipeline{cfg: cfg, log: cfg.Log, metrics: newMetrics()}
+	p := &Pipeline{cfg: cfg, log: cfg.Log, metrics: newMetrics(), sealKick: make(chan struct{}, 1), sealDone: make(chan struct{})}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &evaluateWorker{p: p})
 	river.AddWorker(workers, &applyWorker{p: p})
@@ -141,6 +145,10 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	if err := p.river.Start(ctx); err != nil {
 		return fmt.Errorf("pipeline: start: %w", err)
 	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.stopSealer = cancel
+	go p.seal(sctx)
+	p.kickSeal() // records a previous process queued but did not chain
 	p.started.Store(true)
 	return nil
 }
@@ -157,8 +165,10 @@ func (p *Pipeline) Stop(ctx context.Context) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		hard, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return p.river.StopAndCancel(hard)
+		err = p.river.StopAndCancel(hard)
 	}
+	p.stopSealer() // after the jobs: their records are chained in the last pass
+	<-p.sealDone
 	return err
 }
 

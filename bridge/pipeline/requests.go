@@ -43,7 +43,7 @@ func (p *Pipeline) Submit(ctx context.Context, source string, req bridge.Request
 				return err
 			}
 		}
-		if _, err := p.cfg.Audit.Append(ctx, tx, "request", ref, p.cfg.Now(), req); err != nil {
+		if err := p.audit(ctx, tx, "request", ref, p.cfg.Now(), req); err != nil {
 			return err
 		}
 		_, err := p.river.InsertTx(ctx, tx, EvaluateArgs{Source: source, Key: t.Key, Revision: "created", Trigger: "request:" + req.Channel}, nil)
@@ -70,7 +70,7 @@ func (p *Pipeline) Approve(ctx context.Context, ref bridge.Ref, a policy.Approva
 		if err != nil || !added {
 			return err
 		}
-		if _, err := p.cfg.Audit.Append(ctx, tx, "approval", ref, p.cfg.Now(), a); err != nil {
+		if err := p.audit(ctx, tx, "approval", ref, p.cfg.Now(), a); err != nil {
 			return err
 		}
 		word := "approved"
@@ -94,8 +94,7 @@ func (p *Pipeline) Approve(ctx context.Context, ref bridge.Ref, a policy.Approva
 // Record appends an audit record about ref (a refused request, a reminder).
 func (p *Pipeline) Record(ctx context.Context, kind string, ref bridge.Ref, data any) error {
 	return p.cfg.Store.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := p.cfg.Audit.Append(ctx, tx, kind, ref, p.cfg.Now(), data)
-		return err
+		return p.audit(ctx, tx, kind, ref, p.cfg.Now(), data)
 	})
 }
 

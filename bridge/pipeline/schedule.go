@@ -88,7 +88,7 @@ func (p *Pipeline) expire(ctx context.Context) error {
 			if err := st.RevokeGrant(ctx, tx, g.ID, now); err != nil {
 				return err
 			}
-			if _, err := p.cfg.Audit.Append(ctx, tx, "grant_expired", g.Ticket, now, g); err != nil {
+			if err := p.audit(ctx, tx, "grant_expired", g.Ticket, now, g); err != nil {
 				return err
 			}
 			a := bridge.Action{Kind: bridge.ActionReply, Ticket: g.Ticket, Digest: "expiry-" + strconv.FormatInt(g.ID, 10),
