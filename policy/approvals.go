@@ -12,7 +12,8 @@ import (
 type voter struct {
 	a           *Approval
 	email       string
-	person      Person
+	active      bool     // in the directory and active
+	groups      []string // directory groups
 	found       bool
 	superseded  bool   // a later decision by the same person replaces it
 	invalidated bool   // given for a different version of the request
@@ -78,13 +79,13 @@ func (st *evalState) voters(dir Directory, given []Approval, d *Decision) ([]vot
 			}
 		}
 		if j := slices.IndexFunc(out[:i], func(o voter) bool { return o.email == v.email }); j >= 0 {
-			v.person, v.found = out[j].person, out[j].found
+			v.active, v.groups, v.found = out[j].active, out[j].groups, out[j].found
 		} else if v.email != "" {
 			p, found, err := dir.Person(v.email)
 			if err != nil {
 				return nil, err
 			}
-			v.person, v.found = p, found
+			v.active, v.groups, v.found = p.Active, p.Groups, found
 		}
 		out[i] = v
 	}
@@ -195,7 +196,7 @@ func (st *evalState) refusal(r *approvalRule, v *voter) string {
 		return "refused: came through " + channelOf(a) + ", this rule accepts " + strings.Join(r.Channels, ", ")
 	case v.self != "" && !r.SelfApproval:
 		return "refused: " + v.email + " is the " + v.self + "; self-approval is not allowed"
-	case v.found && !v.person.Active:
+	case v.found && !v.active:
 		return "refused: " + v.email + " is not active in the directory"
 	case a.Denies() || r.ApprovalValidFor <= 0:
 		return ""
@@ -239,7 +240,7 @@ func (st *evalState) matchSource(s source, v *voter) bool {
 	case srcOwner:
 		return st.nhiOwner != "" && v.email == st.nhiOwner
 	case srcGroup:
-		return v.found && v.person.InGroup(s.arg)
+		return v.found && slices.Contains(v.groups, s.arg)
 	case srcUser:
 		return v.email == s.arg
 	case srcResourceOwner:

@@ -38,6 +38,7 @@ func (st *evalState) groups(r *approvalRule, voters []voter, d *Decision) *Node 
 		}
 	}
 	filled := assign(r, cands, quals)
+	st.reserveNodes(1 + len(r.groups) + len(voters))
 	rn := st.node(r.Name, "approval", Matched, "")
 	if rn != nil {
 		rn.Children = make([]*Node, 0, len(r.groups)+len(voters))

@@ -36,6 +36,31 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateNotIdentity is the common case for a helpdesk: a
+// ticket that is no identity change runs every classify rule and the
+// extraction, and stops there.
+func BenchmarkEvaluateNotIdentity(b *testing.B) {
+	p, err := Load("../examples/policy.yaml", "../examples/policy_test.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := NewStaticDirectory(p.Tests()[0].People...)
+	t := Ticket{
+		Source: "jira", Key: "IT-4822", Project: "IT", Type: "Incident", Status: "Open",
+		Summary:     "Laptop fan very loud and battery drains since the last update",
+		Description: "Since Tuesday's OS update my MacBook gets hot in meetings, the fan spins all the time and the battery is empty after two hours. Already rebooted twice and closed Chrome. Could someone from IT have a look this week? I'm in the Berlin office on the 3rd floor.",
+		Requester:   "alice.nguyen@example.com", Priority: "Low",
+	}
+	if v := p.Evaluate(t, d, nil, now).Verdict; v != NotApplicable {
+		b.Fatalf("verdict %s, want not_applicable", v)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		p.Evaluate(t, d, nil, now)
+	}
+}
+
 func BenchmarkClassify(b *testing.B) {
 	p, err := Load("../examples/policy.yaml")
 	if err != nil {

@@ -123,6 +123,7 @@ func newEnvs() (*envs, error) {
 	base := []cel.EnvOption{
 		cel.CustomTypeProvider(prov),
 		ext.Strings(),
+		mentionsDecl(),
 		cel.Variable("ticket", ticketDesc.typ),
 		cel.Variable("classification", classDesc.typ),
 		cel.Variable("now", types.TimestampType),

@@ -29,8 +29,10 @@ type obj struct {
 	state [maxFields]uint8 // 0 not computed, 1 present, 2 absent
 }
 
+// reset points o at a source; stale cache entries are never read because
+// their state is cleared.
 func (o *obj) reset(d *objDesc, src fieldSource) {
-	*o = obj{desc: d, src: src}
+	o.desc, o.src, o.state = d, src, [maxFields]uint8{}
 }
 
 func (o *obj) load(i int) {
@@ -56,10 +58,9 @@ func (o *obj) has(i int) bool {
 	return o.state[i] == 1
 }
 
-// byName returns a field's value for explanations.
-func (o *obj) byName(name string) (ref.Val, bool) {
-	i, ok := o.desc.index[name]
-	if !ok || !o.has(i) {
+// at returns field i's value for explanations; i < 0 is absent.
+func (o *obj) at(i int) (ref.Val, bool) {
+	if i < 0 || !o.has(i) {
 		return nil, false
 	}
 	return o.get(i), true

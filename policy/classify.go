@@ -69,21 +69,18 @@ func (st *evalState) node(name, kind string, res Result, reason string) *Node {
 	return st.newNode(Node{Name: name, Kind: kind, Result: res, Reason: reason})
 }
 
-// values shows what an expression read: the text its regexes matched and
-// the short fields it selected.
+// values shows what an expression read: the text its first matches() or
+// mentions() call (in source order) that finds something found, and the
+// short fields it selected.
 func (st *evalState) values(e *expr) map[string]string {
 	if len(e.matchers) == 0 && len(e.refs) == 0 {
 		return nil
 	}
-	out := make(map[string]string, len(e.refs)+1)
+	out := make(map[string]string, e.shown)
 	for _, m := range e.matchers {
-		if v, ok := st.tv.byName(m.field); ok {
-			if s, isStr := v.(types.String); isStr {
-				if loc := m.re.FindStringIndex(string(s)); loc != nil {
-					out["matched"] = strconv.Quote(clip(string(s)[loc[0]:loc[1]], 80))
-					break
-				}
-			}
+		if s, ok := st.matchText(m); ok {
+			out["matched"] = strconv.Quote(clip(s, 80))
+			break
 		}
 	}
 	for _, r := range e.refs {
@@ -91,14 +88,32 @@ func (st *evalState) values(e *expr) map[string]string {
 			continue
 		}
 		if o := st.object(r.name); o != nil {
-			if v, ok := o.byName(r.field); ok {
-				out[r.name+"."+r.field] = render(v)
+			if v, ok := o.at(r.idx); ok {
+				out[r.key] = render(v)
 			} else {
-				out[r.name+"."+r.field] = "(absent)"
+				out[r.key] = "(absent)"
 			}
 		}
 	}
 	return out
+}
+
+// matchText returns the text a matcher finds in its ticket field: the
+// leftmost match.
+func (st *evalState) matchText(m textMatch) (string, bool) {
+	v, ok := st.tv.at(m.field)
+	s, isStr := v.(types.String)
+	if !ok || !isStr {
+		return "", false
+	}
+	var start, end int
+	tv := st.view(string(s))
+	if m.set != nil {
+		start, end, ok = m.set.find(tv)
+	} else {
+		start, end, ok = m.re.findIn(tv.s, tv.starts)
+	}
+	return string(s)[start:end], ok
 }
 
 func (st *evalState) object(name string) *obj {
@@ -122,6 +137,10 @@ func render(v ref.Val) string {
 	switch x := v.(type) {
 	case types.String:
 		return clip(string(x), 80)
+	case types.Bool:
+		return strconv.FormatBool(bool(x))
+	case types.Int:
+		return strconv.FormatInt(int64(x), 10)
 	case types.Duration:
 		return formatDuration(x.Duration)
 	case types.Timestamp:

@@ -8,7 +8,11 @@ import (
 // eligibility runs the built-in checks (always on) and the policy's rules.
 // A failed check denies; a rule that cannot be evaluated is an error.
 func (st *evalState) eligibility(d *Decision) *Node {
-	checks := make([]Check, 0, 4+len(st.p.eligibility))
+	n := 1 + len(st.p.eligibility)
+	if st.subj.found && st.subj.p.NonHuman() {
+		n += 3
+	}
+	checks := make([]Check, 0, n)
 	checks = append(checks, st.requesterCheck())
 	if st.subj.found && st.subj.p.NonHuman() {
 		checks = append(checks, st.nhiChecks()...)
@@ -19,9 +23,9 @@ func (st *evalState) eligibility(d *Decision) *Node {
 		}
 	}
 	d.Eligibility = checks
-	var n *Node
+	var node *Node
 	if st.explain {
-		n = st.newNode(Node{Name: "eligibility", Kind: "eligibility", Result: Passed, Children: make([]*Node, 0, len(checks))})
+		node = st.newNode(Node{Name: "eligibility", Kind: "eligibility", Result: Passed, Children: make([]*Node, 0, len(checks))})
 	}
 	for _, c := range checks {
 		res := Passed
@@ -31,14 +35,14 @@ func (st *evalState) eligibility(d *Decision) *Node {
 				st.denials = append(st.denials, c.Reason)
 			}
 		}
-		if n != nil {
-			n.Children = append(n.Children, st.newNode(Node{Name: c.Name, Kind: "eligibility", Result: res, Reason: c.Reason}))
+		if node != nil {
+			node.Children = append(node.Children, st.newNode(Node{Name: c.Name, Kind: "eligibility", Result: res, Reason: c.Reason}))
 			if !c.Passed {
-				n.Result = Failed
+				node.Result = Failed
 			}
 		}
 	}
-	return n
+	return node
 }
 
 func (st *evalState) requesterCheck() Check {

@@ -2,7 +2,9 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/cel-go/common/types"
@@ -16,6 +18,7 @@ import (
 // apply, or an identity ticket no approval rule covers gives verdict error.
 func (p *Policy) Evaluate(t Ticket, dir Directory, approvals []Approval, now time.Time) Decision {
 	st := newState(p, &t, now, true)
+	defer st.release()
 	d := Decision{PolicyDigest: p.digest}
 	root := st.newNode(Node{Name: "decision", Kind: "decision"})
 	clsNode, entNode := st.classify()
@@ -30,6 +33,7 @@ func (p *Policy) Evaluate(t Ticket, dir Directory, approvals []Approval, now tim
 		}
 		return st.finish(&d)
 	}
+	st.reserveNodes(st.p.nodeHint[1] + 4 + 2*len(approvals)) // + typical requirement and vote nodes
 	if err := st.lookupPeople(dir); err != nil {
 		st.fail("directory: " + err.Error())
 		root.Children = append(root.Children, st.newNode(Node{Name: "directory", Kind: "eligibility", Result: Failed, Reason: err.Error()}))
@@ -48,13 +52,15 @@ func (p *Policy) Evaluate(t Ticket, dir Directory, approvals []Approval, now tim
 // Evaluate reports them as errors.
 func (p *Policy) Classify(t Ticket) Classification {
 	st := newState(p, &t, time.Now(), false)
+	defer st.release()
 	st.classify()
 	return st.cls
 }
 
 // evalState is everything one evaluation computes; it is also the CEL
 // activation, resolving variables to lazily computed objects. One
-// allocation holds it all.
+// allocation holds it all, recycled through statePool: nothing a Decision
+// holds points into it.
 type evalState struct {
 	p       *Policy
 	ticket  Ticket
@@ -73,6 +79,10 @@ type evalState struct {
 	tv, rv, sv, ov obj
 	cv             obj
 	nowVal         ref.Val
+	views          [2]textView // texts split into words for mentions(), by first use
+	nviews         int
+	tokBuf         []token // kept across uses of the state, for the first view
+	startBuf       []int32
 	slab           []Node // explanation nodes, allocated in chunks
 
 	subjManager string // who "manager" resolves to
@@ -84,8 +94,11 @@ type evalState struct {
 	applied   []*approvalRule
 }
 
+var statePool = sync.Pool{New: func() any { return new(evalState) }}
+
 func newState(p *Policy, t *Ticket, now time.Time, explain bool) *evalState {
-	st := &evalState{p: p, ticket: *t, now: now, explain: explain, resIdx: -1}
+	st := statePool.Get().(*evalState)
+	*st = evalState{p: p, ticket: *t, now: now, explain: explain, resIdx: -1, tokBuf: st.tokBuf[:0], startBuf: st.startBuf[:0]}
 	st.text = t.Summary + "\n" + t.Description
 	st.requesterEmail = normEmail(t.Requester)
 	st.tsrc.st = st
@@ -99,14 +112,58 @@ func newState(p *Policy, t *Ticket, now time.Time, explain bool) *evalState {
 	return st
 }
 
-// newNode allocates explanation nodes from chunks: one allocation for a
-// typical tree instead of one per node.
+// release returns the state to the pool; the state must not be used after.
+func (st *evalState) release() {
+	if cap(st.tokBuf) > 1024 || cap(st.startBuf) > 1024 {
+		st.tokBuf, st.startBuf = nil, nil // do not keep a huge ticket's buffers
+	}
+	statePool.Put(st)
+}
+
+// newNode allocates explanation nodes from chunks: the first sized for
+// the policy, more as reserveNodes asks, instead of one allocation a node.
 func (st *evalState) newNode(n Node) *Node {
 	if len(st.slab) == cap(st.slab) {
-		st.slab = make([]Node, 0, max(32, st.p.nodeHint))
+		size := 8
+		if st.slab == nil {
+			size = st.p.nodeHint[0]
+		}
+		st.slab = slices.Grow([]Node(nil), size) // capacity up to the allocation's size class
 	}
 	st.slab = append(st.slab, n)
 	return &st.slab[len(st.slab)-1]
+}
+
+// reserveNodes makes room for n more nodes in one chunk.
+func (st *evalState) reserveNodes(n int) {
+	if st.explain && cap(st.slab)-len(st.slab) < n {
+		st.slab = slices.Grow([]Node(nil), max(n, 8))
+	}
+}
+
+// view returns s split into words, computed once per evaluation.
+func (st *evalState) view(s string) *textView {
+	for i := range st.nviews {
+		if st.views[i].s == s {
+			return &st.views[i]
+		}
+	}
+	if st.nviews == len(st.views) {
+		v := st.p.words.view(s)
+		v.starts = wordStarts(s, nil)
+		return &v
+	}
+	v := &st.views[st.nviews]
+	st.nviews++
+	if st.nviews == 1 {
+		*v = st.p.words.viewInto(s, st.tokBuf[:0])
+		v.starts = wordStarts(s, st.startBuf[:0])
+		st.tokBuf, st.startBuf = v.toks, v.starts
+	} else {
+		*v = st.p.words.view(s)
+		v.starts = wordStarts(s, nil)
+	}
+	return v
 }
 
 // ResolveName implements interpreter.Activation.

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/google/cel-go/cel"
 	celast "github.com/google/cel-go/common/ast"
@@ -15,17 +14,25 @@ type expr struct {
 	src      string
 	prg      cel.Program
 	refs     []fieldRef  // variable.field selections, in source order
-	matchers []textMatch // constant regexes matched against ticket text fields
+	matchers []textMatch // constant regexes and mentions() lists applied to ticket text
+	shown    int         // most values an explanation shows (refs and "matched")
 }
 
-type fieldRef struct{ name, field string }
+type fieldRef struct {
+	name, field string
+	key         string // "name.field"
+	idx         int    // field index in the variable's object type, -1 unknown
+}
 
+// textMatch is one matches() or mentions() call on a ticket field with a
+// constant argument, re-run to show what matched.
 type textMatch struct {
-	field string
-	re    *regexp.Regexp
+	field int         // ticket field index; tfText for ticket.mentions()
+	re    *litRegexp  // matches()
+	set   *mentionSet // mentions()
 }
 
-func newExpr(src string, prg cel.Program, ast *cel.Ast) *expr {
+func newExpr(src string, prg cel.Program, ast *cel.Ast, words *vocab) *expr {
 	e := &expr{src: src, prg: prg}
 	walkExpr(ast.NativeRep().Expr(), 0, func(x celast.Expr) {
 		switch x.Kind() {
@@ -36,9 +43,15 @@ func newExpr(src string, prg cel.Program, ast *cel.Ast) *expr {
 		case celast.CallKind:
 			if m, ok := regexCall(x); ok {
 				e.matchers = append(e.matchers, m)
+			} else if m, ok := mentionTarget(x, words); ok {
+				e.matchers = append(e.matchers, m)
 			}
 		}
 	})
+	e.shown = len(e.refs)
+	if len(e.matchers) > 0 {
+		e.shown++
+	}
 	return e
 }
 
@@ -60,7 +73,27 @@ func selectRef(x celast.Expr) (fieldRef, bool) {
 	if s.IsTestOnly() || s.Operand().Kind() != celast.IdentKind {
 		return fieldRef{}, false
 	}
-	return fieldRef{name: s.Operand().AsIdent(), field: s.FieldName()}, true
+	name, field := s.Operand().AsIdent(), s.FieldName()
+	r := fieldRef{name: name, field: field, key: name + "." + field, idx: -1}
+	if d := descOf(name); d != nil {
+		if i, ok := d.index[field]; ok {
+			r.idx = i
+		}
+	}
+	return r, true
+}
+
+// descOf is the object type of a CEL variable.
+func descOf(name string) *objDesc {
+	switch name {
+	case "ticket":
+		return ticketDesc
+	case "classification":
+		return classDesc
+	case "requester", "subject", "owner":
+		return personDesc
+	}
+	return nil
 }
 
 func containsRef(l []fieldRef, r fieldRef) bool {
@@ -97,11 +130,47 @@ func regexCall(x celast.Expr) (textMatch, bool) {
 	if !ok || !isStr || r.name != "ticket" {
 		return textMatch{}, false
 	}
-	re, err := regexp.Compile(string(lit))
+	re, err := compileLitRegexp(string(lit))
 	if err != nil {
 		return textMatch{}, false
 	}
-	return textMatch{field: r.field, re: re}, true
+	return textMatch{field: r.idx, re: re}, true
+}
+
+// mentionTarget recognizes ticket.mentions([...]) and
+// ticket.<field>.mentions([...]) with a constant list.
+func mentionTarget(x celast.Expr, words *vocab) (textMatch, bool) {
+	l, ok := mentionsList(x)
+	c := x.AsCall()
+	if !ok || !c.IsMemberFunction() {
+		return textMatch{}, false
+	}
+	var field int
+	switch t := c.Target(); {
+	case t.Kind() == celast.IdentKind && t.AsIdent() == "ticket":
+		field = tfText
+	case t.Kind() == celast.SelectKind:
+		r, isRef := selectRef(t)
+		if !isRef || r.name != "ticket" {
+			return textMatch{}, false
+		}
+		field = r.idx
+	default:
+		return textMatch{}, false
+	}
+	phrases := make([]string, 0, len(l.Elements()))
+	for _, el := range l.Elements() {
+		lit, isStr := literalString(el)
+		if !isStr {
+			return textMatch{}, false
+		}
+		phrases = append(phrases, lit)
+	}
+	set, err := newMentionSet(words, phrases)
+	if err != nil {
+		return textMatch{}, false
+	}
+	return textMatch{field: field, set: set}, true
 }
 
 // walkExpr visits every node; CEL's parser bounds nesting, depth is a guard.

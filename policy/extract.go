@@ -58,7 +58,7 @@ func (st *evalState) applyPattern(pat *extractPattern, vals, from *[nParts]strin
 	if !need {
 		return
 	}
-	m := pat.re.FindStringSubmatchIndex(st.text)
+	m := pat.re.submatchIn(st.text, st.view(st.text).starts)
 	if m == nil {
 		return
 	}
@@ -153,19 +153,28 @@ func (st *evalState) normSubject(s string) string {
 }
 
 func (st *evalState) entitlementNode(vals, from [nParts]string, durNote string) *Node {
-	n := st.newNode(Node{Name: "entitlement", Kind: "extract", Result: Passed, Values: make(map[string]string, 2*nParts)})
 	e := st.cls.Entitlement
 	shown := [nParts]string{e.Resource, e.Role, "", e.Subject, clip(e.Justification, 80)}
 	if e.Duration > 0 {
 		shown[partDuration] = formatDuration(e.Duration)
 	}
+	size := 0
+	for i := range nParts {
+		if shown[i] != "" {
+			size++
+			if from[i] != "" {
+				size++
+			}
+		}
+	}
+	n := st.newNode(Node{Name: "entitlement", Kind: "extract", Result: Passed, Values: make(map[string]string, size)})
 	for i := range nParts {
 		if shown[i] == "" {
 			continue
 		}
 		n.Values[partNames[i]] = shown[i]
 		if from[i] != "" {
-			n.Values[partNames[i]+".from"] = from[i]
+			n.Values[partFromNames[i]] = from[i]
 		}
 	}
 	switch {

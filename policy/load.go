@@ -75,7 +75,7 @@ type ownerRef struct {
 
 func newBuilder() *builder {
 	b := &builder{
-		pol:       &Policy{mode: ModeAdvisory, resByName: map[string]int{}, gates: map[string][]string{}},
+		pol:       &Policy{mode: ModeAdvisory, resByName: map[string]int{}, gates: map[string][]string{}, words: newVocab()},
 		fileOrder: map[string]int{},
 		digest:    sha256.New(),
 		names:     map[string]bool{},
@@ -116,7 +116,7 @@ func (b *builder) addFile(name string, data []byte) {
 	if b.envs == nil {
 		return
 	}
-	p := &parser{file: name, envs: b.envs}
+	p := &parser{file: name, envs: b.envs, words: b.pol.words}
 	root := p.document(data)
 	if root != nil {
 		b.readTop(p, root, data)
@@ -287,6 +287,9 @@ func (b *builder) finish() (*Policy, error) {
 		return nil, b.errs
 	}
 	b.pol.digest = "sha256:" + hex.EncodeToString(b.digest.Sum(nil))
-	b.pol.nodeHint = 8 + len(b.pol.classify) + len(b.pol.eligibility) + 4 + 2*len(b.pol.approvals)
+	// Explanation nodes: decision, classification, its rules, entitlement;
+	// then, for identity tickets, all but requirements and votes (which
+	// groups() reserves).
+	b.pol.nodeHint = [2]int{3 + len(b.pol.classify), 9 + len(b.pol.eligibility) + len(b.pol.approvals)}
 	return b.pol, nil
 }

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,9 +13,10 @@ import (
 // parser walks one file's yaml.Node tree, collecting every error with its
 // position instead of stopping at the first.
 type parser struct {
-	file string
-	errs ErrorList
-	envs *envs
+	file  string
+	errs  ErrorList
+	envs  *envs
+	words *vocab // the policy's mentions() vocabulary
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
@@ -153,9 +153,9 @@ func (p *parser) duration(n *yaml.Node, what string) time.Duration {
 	return d
 }
 
-func (p *parser) regex(n *yaml.Node, what string) *regexp.Regexp {
+func (p *parser) regex(n *yaml.Node, what string) *litRegexp {
 	s := p.str(n, what)
-	re, err := regexp.Compile(s)
+	re, err := compileLitRegexp(s)
 	if err != nil {
 		p.errorf(n, "%s: bad regular expression: %v", what, err)
 		return nil
@@ -183,12 +183,18 @@ func (p *parser) expr(n *yaml.Node, what string, env *cel.Env) *expr {
 		p.errorf(n, "%s: expression must be a bool, it is %s", what, t)
 		return nil
 	}
-	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	if errs := checkMentions(ast); len(errs) > 0 {
+		for _, err := range errs {
+			p.errorf(n, "%s: %v", what, err)
+		}
+		return nil
+	}
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CustomDecorator(planDecorator(p.words)))
 	if err != nil {
 		p.errorf(n, "%s: %v", what, err)
 		return nil
 	}
-	return newExpr(src, prg, ast)
+	return newExpr(src, prg, ast, p.words)
 }
 
 func contains(l []string, s string) bool {

@@ -7,9 +7,42 @@ import "strings"
 // dashes or underscores, compared with separators removed and case folded,
 // so "Prod DB", "prod-db" and "proddb" all find the alias "prod db".
 type phraseIndex struct {
-	keys      map[string]int // squashed phrase → value
+	keys      map[string]int // squashed phrase → value; every shorter prefix → notKey
 	maxTokens int
+	pairs     [pairWords]uint64 // bit set of the keys' first two bytes
 }
+
+// Pairs of lower-case letters and digits, for a filter that skips most
+// words of a text without a map lookup.
+const (
+	alnum     = 36
+	pairWords = (alnum*alnum + 63) / 64
+)
+
+func alnumIndex(c byte) int {
+	if c >= 'a' && c <= 'z' {
+		return int(c - 'a')
+	}
+	if c >= '0' && c <= '9' {
+		return 26 + int(c-'0')
+	}
+	return -1
+}
+
+// mayStart reports whether a word beginning with a, b (lower case) can
+// begin a key.
+func (x *phraseIndex) mayStart(a, b byte) bool {
+	i, j := alnumIndex(a), alnumIndex(b)
+	if i < 0 || j < 0 {
+		return true
+	}
+	n := i*alnum + j
+	return x.pairs[n/64]&(1<<(n%64)) != 0
+}
+
+// notKey marks a prefix of a key, so find stops extending a candidate as
+// soon as no key can start with it.
+const notKey = -1
 
 func (x *phraseIndex) add(phrase string, v int) {
 	if x.keys == nil {
@@ -19,8 +52,19 @@ func (x *phraseIndex) add(phrase string, v int) {
 	if k == "" {
 		return
 	}
-	if _, dup := x.keys[k]; !dup {
+	if old, seen := x.keys[k]; !seen || old == notKey {
 		x.keys[k] = v
+	}
+	for i := 1; i < len(k); i++ {
+		if _, seen := x.keys[k[:i]]; !seen {
+			x.keys[k[:i]] = notKey
+		}
+	}
+	if len(k) >= 2 {
+		if i, j := alnumIndex(k[0]), alnumIndex(k[1]); i >= 0 && j >= 0 {
+			n := i*alnum + j
+			x.pairs[n/64] |= 1 << (n % 64)
+		}
 	}
 	if n := len(strings.FieldsFunc(phrase, isSeparatorRune)); n > x.maxTokens {
 		x.maxTokens = n
@@ -41,6 +85,12 @@ func (x *phraseIndex) find(text string) (v, start, end int, ok bool) {
 			i++
 			continue
 		}
+		if i+1 < len(text) && isWordByte(text[i+1]) && !x.mayStart(lowerByte(text[i]), lowerByte(text[i+1])) {
+			for i < len(text) && isWordByte(text[i]) {
+				i++
+			}
+			continue
+		}
 		buf, pos, best, bestEnd := arr[:0], i, -1, 0
 		for t := 0; t < x.maxTokens; t++ {
 			e := pos
@@ -48,7 +98,11 @@ func (x *phraseIndex) find(text string) (v, start, end int, ok bool) {
 				buf = append(buf, lowerByte(text[e]))
 				e++
 			}
-			if val, hit := x.keys[string(buf)]; hit {
+			val, hit := x.keys[string(buf)]
+			if !hit {
+				break
+			}
+			if val != notKey {
 				best, bestEnd = val, e
 			}
 			s := e

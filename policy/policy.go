@@ -26,6 +26,7 @@ type Policy struct {
 	resByName   map[string]int // lower-case name → index
 	resPhrases  phraseIndex    // names and aliases → resource index
 	rolePhrases []phraseIndex  // per resource: roles → role index
+	words       *vocab         // words of the mentions() phrases
 	extract     extractSpec
 	classify    []*classifyRule
 	eligibility []*eligibilityRule
@@ -33,7 +34,7 @@ type Policy struct {
 	gates       map[string][]string // lower-case source → lower-case statuses
 	tests       []TestCase
 	digest      string
-	nodeHint    int // explanation nodes a typical evaluation needs
+	nodeHint    [2]int // explanation nodes of classification, and of the later stages but requirements and votes
 	files       []string
 }
 

@@ -1,9 +1,6 @@
 package policy
 
-import (
-	"regexp"
-	"strings"
-)
+import "strings"
 
 // Compiled forms of the policy's sections.
 
@@ -44,7 +41,10 @@ const (
 	nParts
 )
 
-var partNames = [nParts]string{"resource", "role", "duration", "subject", "justification"}
+var (
+	partNames     = [nParts]string{"resource", "role", "duration", "subject", "justification"}
+	partFromNames = [nParts]string{"resource.from", "role.from", "duration.from", "subject.from", "justification.from"}
+)
 
 type extractSpec struct {
 	fields   [nParts]string // ticket.Fields key per part
@@ -54,7 +54,7 @@ type extractSpec struct {
 type extractPattern struct {
 	name  string
 	label string // `pattern "name"`, for explanations
-	re    *regexp.Regexp
+	re    *litRegexp
 	idx   [nParts]int // sub-match index per part; 0 = not captured
 }
 
