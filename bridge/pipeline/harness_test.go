@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,9 +36,14 @@ type harness struct {
 	clock *clock
 }
 
-type clock struct{ now time.Time }
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (c *clock) Now() time.Time { return c.now }
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // backends lists the stores every pipeline test runs against.
 func backends(t *testing.T) map[string]func(t *testing.T) *store.Store {
@@ -68,7 +74,7 @@ func newHarness(t testing.TB, st *store.Store) *harness {
 	h.p, err = pipeline.New(pipeline.Config{
 		Store: st, Audit: audit.New(st, nil), Policy: pipeline.NewPolicyHolder(pol), Directory: dir,
 		Sources: map[string]bridge.Source{"mem": h.src}, EvidenceURL: "https://bridge.test", Now: h.clock.Now,
-		Workers: harnessWorkers, FetchPoll: 10 * time.Millisecond, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Workers: harnessWorkers, FetchPoll: 10 * time.Millisecond, ExpireEvery: 50 * time.Millisecond, ReconcileEvery: harnessReconcile, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -189,3 +195,6 @@ var _ = filepath.Join
 // harnessWorkers is the pipeline's job concurrency in tests; the benchmark
 // raises it to the production default.
 var harnessWorkers = 4
+
+// harnessReconcile is the reconcile interval; zero (off) unless a test sets it.
+var harnessReconcile time.Duration

@@ -22,6 +22,7 @@ func TestPipeline(t *testing.T) {
 			t.Run("revert after edit", func(t *testing.T) { testRevertAfterEdit(t, newHarness(t, open(t))) })
 			t.Run("non identity", func(t *testing.T) { testNonIdentity(t, newHarness(t, open(t))) })
 			t.Run("throttled upstream", func(t *testing.T) { testThrottled(t, newHarness(t, open(t))) })
+			t.Run("grant expiry", func(t *testing.T) { testExpiry(t, newHarness(t, open(t))) })
 			t.Run("gate", func(t *testing.T) { testGate(t, newHarness(t, open(t))) })
 		})
 	}
@@ -170,6 +171,53 @@ func testThrottled(t *testing.T, h *harness) {
 	if n := h.src.Fetches(); n != 3 {
 		t.Fatalf("fetches = %d, want 2 throttled + 1", n)
 	}
+}
+
+// An allowed time-bound grant expires on schedule: recorded, and the ticket
+// is told the access must be removed.
+func testExpiry(t *testing.T, h *harness) {
+	tk := h.put(bridge.Ticket{Key: "M-7", Status: "Open", Summary: "grant access to prod-db read", Requester: "alice.nguyen@example.com"})
+	h.event(tk, "x1")
+	h.waitVerdict("M-7", policy.Pending)
+	tk = h.touch("M-7", func(t *bridge.Ticket) {
+		t.Comments = append(t.Comments, bridge.Comment{ID: "c1", Author: "maria.lopez@example.com", Body: "/approve", Created: t.Updated})
+	})
+	h.event(tk, "x2")
+	h.waitVerdict("M-7", policy.Allowed)
+	grants, err := h.st.Grants(context.Background(), bridge.Ref{Source: "mem", Key: "M-7"})
+	if err != nil || len(grants) != 1 || !grants[0].ExpiresAt.Equal(h.clock.Now().Add(8*time.Hour)) {
+		t.Fatalf("grants = %+v, %v", grants, err)
+	}
+	if n := len(h.actions("M-7", bridge.ActionReply)); n != 0 {
+		t.Fatalf("%d replies before expiry", n)
+	}
+	h.clock.Advance(9 * time.Hour)
+	h.waitFor("expiry notice", func() bool {
+		for _, a := range h.actions("M-7", bridge.ActionReply) {
+			if strings.Contains(a.Body, "expired") && strings.Contains(a.Body, "alice.nguyen@example.com") {
+				return true
+			}
+		}
+		return false
+	})
+	if countOf(h.auditKinds("M-7"), "grant_expired") != 1 {
+		t.Fatalf("audit = %v", h.auditKinds("M-7"))
+	}
+}
+
+// A change that no webhook announced is caught by the periodic reconcile.
+func TestReconcileCatchesMissedWebhook(t *testing.T) {
+	harnessReconcile = 50 * time.Millisecond
+	defer func() { harnessReconcile = 0 }()
+	h := newHarness(t, backends(t)["sqlite"](t))
+	tk := h.put(bridge.Ticket{Key: "M-8", Status: "Open", Summary: "grant access to prod-db read", Requester: "alice.nguyen@example.com"})
+	h.event(tk, "r1")
+	h.waitVerdict("M-8", policy.Pending)
+	h.touch("M-8", func(t *bridge.Ticket) {
+		t.Comments = append(t.Comments, bridge.Comment{ID: "c1", Author: "maria.lopez@example.com", Body: "/approve", Created: t.Updated})
+	})
+	h.clock.Advance(2 * time.Minute) // a new reconcile bucket
+	h.waitVerdict("M-8", policy.Allowed)
 }
 
 func testGate(t *testing.T, h *harness) {

@@ -50,25 +50,35 @@ func (p *Pipeline) poll(ctx context.Context, source string) error {
 // reconcile re-evaluates open tickets that carry a verdict, in pages.
 func (p *Pipeline) reconcile(ctx context.Context) error {
 	bucket := strconv.FormatInt(p.cfg.Now().Unix()/60, 10)
+	return p.eachOpenTicket(ctx, func(t store.TicketState) error {
+		if t.Verdict == string(policy.NotApplicable) {
+			return nil
+		}
+		_, err := p.river.Insert(ctx, EvaluateArgs{Source: t.Source, Key: t.Key, Revision: "reconcile:" + bucket, Trigger: "reconcile"}, nil)
+		return err
+	})
+}
+
+// eachOpenTicket calls fn for every open ticket of every source, paging
+// through the store so memory does not grow with the backlog.
+func (p *Pipeline) eachOpenTicket(ctx context.Context, fn func(store.TicketState) error) error {
+	const page = 500
 	for name := range p.cfg.Sources {
 		after := bridge.Ref{Source: name}
 		for {
-			page, err := p.cfg.Store.OpenTickets(ctx, name, after, 500)
+			tickets, err := p.cfg.Store.OpenTickets(ctx, name, after, page)
 			if err != nil {
 				return err
 			}
-			for _, t := range page {
-				if t.Verdict == string(policy.NotApplicable) {
-					continue
-				}
-				if _, err := p.river.Insert(ctx, EvaluateArgs{Source: t.Source, Key: t.Key, Revision: "reconcile:" + bucket, Trigger: "reconcile"}, nil); err != nil {
+			for _, t := range tickets {
+				if err := fn(t); err != nil {
 					return err
 				}
 			}
-			if len(page) < 500 {
+			if len(tickets) < page {
 				break
 			}
-			after = bridge.Ref{Source: name, Key: page[len(page)-1].Key}
+			after = bridge.Ref{Source: name, Key: tickets[len(tickets)-1].Key}
 		}
 	}
 	return nil
@@ -121,26 +131,13 @@ func (p *Pipeline) remind(ctx context.Context) error {
 	if p.cfg.Notifier == nil {
 		return nil
 	}
-	for name := range p.cfg.Sources {
-		after := bridge.Ref{Source: name}
-		for {
-			page, err := p.cfg.Store.OpenTickets(ctx, name, after, 500)
-			if err != nil {
-				return err
-			}
-			for _, t := range page {
-				if t.Verdict != string(policy.Pending) {
-					continue
-				}
-				if err := p.cfg.Notifier.Remind(ctx, bridge.Ref{Source: t.Source, Key: t.Key}); err != nil {
-					p.log.Warn("reminder failed", "ticket", t.Source+":"+t.Key, "err", err)
-				}
-			}
-			if len(page) < 500 {
-				break
-			}
-			after = bridge.Ref{Source: name, Key: page[len(page)-1].Key}
+	return p.eachOpenTicket(ctx, func(t store.TicketState) error {
+		if t.Verdict != string(policy.Pending) {
+			return nil
 		}
-	}
-	return nil
+		if err := p.cfg.Notifier.Remind(ctx, t.Ref()); err != nil {
+			p.log.Warn("reminder failed", "ticket", t.Ref().String(), "err", err)
+		}
+		return nil
+	})
 }
