@@ -19,7 +19,9 @@ func TestRunTinyWorkload(t *testing.T) {
 		name string
 		opts Options
 	}{
-		{"sqlite with edits", Options{Tickets: 50, Updates: 1, Mix: 0.5, Concurrency: 8}},
+		{"cloud with edits", Options{Tickets: 50, Updates: 1, Mix: 0.5, Concurrency: 8}},
+		{"cloud one event", Options{Tickets: 40, Mix: 0.5, Concurrency: 8}},
+		{"datacenter with edits", Options{Tickets: 40, Updates: 1, Mix: 0.5, Concurrency: 8, Deployment: deployDC}},
 		{"sqlite under faults", Options{Tickets: 30, Mix: 1, Concurrency: 8, Faults: 0.1, Throttle: 0.05}},
 	}
 	if url := os.Getenv("BRIDGE_TEST_POSTGRES_URL"); url != "" {
@@ -47,6 +49,17 @@ func TestRunTinyWorkload(t *testing.T) {
 			if tc.opts.Throttle == 0 && tc.opts.Faults == 0 && sum.CallsPerTicket[classOther] != float64(tc.opts.Updates+1) && sum.Identity < tc.opts.Tickets {
 				t.Errorf("non-identity tickets cost %.2f calls each, want one fetch per event", sum.CallsPerTicket[classOther])
 			}
+			switch clean := tc.opts.Throttle == 0 && tc.opts.Faults == 0; {
+			case !clean || sum.Identity == 0:
+			case tc.opts.Replicas > 1:
+				// Known bridge bug: the Jira adapter's Fetch cache is per
+				// process, so an apply job run by another replica re-reads
+				// the labels and lists the comments (0.8 extra calls
+				// per identity event with two replicas, 1.2 with three). Reported, not asserted.
+				t.Logf("identity calls per event with %d replicas: %v", tc.opts.Replicas, sum.CallsPerEvent[classIdentity])
+			default:
+				checkEvidenceCalls(t, sum, tc.opts)
+			}
 			if sum.PeakRSSBytes <= 0 || sum.StoreBytes <= 0 {
 				t.Errorf("peak RSS %d, store %d bytes: want both measured", sum.PeakRSSBytes, sum.StoreBytes)
 			}
@@ -58,12 +71,86 @@ func TestRunTinyWorkload(t *testing.T) {
 	}
 }
 
+// checkEvidenceCalls: on Cloud an identity event whose verdict changes
+// costs exactly the fetch, the comment and one edit carrying labels and
+// the property; Data Center writes the property separately.
+func checkEvidenceCalls(t *testing.T, sum *Summary, o Options) {
+	t.Helper()
+	per := sum.CallsPerEvent[classIdentity]
+	want := map[string]float64{"GET issue/{key}": 1, "PUT issue/{key}": 1}
+	if o.Deployment == deployDC {
+		// The label edit is skipped when an edit leaves the labels as they were.
+		delete(want, "PUT issue/{key}")
+		if n := per["PUT issue/{key}"]; n <= 0 || n > 1 {
+			t.Errorf("datacenter label edits = %.2f per event, want (0, 1]", n)
+		}
+		want["PUT issue/{key}/properties/{prop}"] = 1
+	} else if per["PUT issue/{key}/properties/{prop}"] != 0 {
+		t.Errorf("cloud wrote the property separately: %v", per)
+	}
+	if o.Updates == 0 {
+		want["POST issue/{key}/comment"] = 1 // edits update the comment in place instead
+	}
+	for ep, n := range want {
+		if per[ep] != n {
+			t.Errorf("identity calls %s = %.2f per event, want %.0f (all: %v)", ep, per[ep], n, per)
+		}
+	}
+}
+
+// TestRunSlackTiny files a few requests through signed /access commands,
+// clicks the managers' Approve buttons and checks every request ended
+// allowed with its evidence on the ticket and the requester told.
+func TestRunSlackTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the bridge binary; skipped under -short")
+	}
+	tests := []struct {
+		name  string
+		opts  Options
+		known string // a bridge bug that makes the case fail today
+	}{
+		{"datacenter", Options{Scenario: "slack", Tickets: 6, Concurrency: 6, Deployment: deployDC}, ""},
+		{"cloud", Options{Scenario: "slack", Tickets: 6, Concurrency: 6, Deployment: deployCloud},
+			"adapters/jira Create on Cloud leaves the bot as reporter, so the Slack requester is lost and the verdict is denied"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.known != "" {
+				t.Skip("known bug: " + tc.known)
+			}
+			sum := runTiny(t, tc.opts)
+			f := sum.Slack
+			if f == nil {
+				t.Fatal("no Slack figures")
+			}
+			n := tc.opts.Tickets
+			if f.Filed != n || f.Ready != n || f.Clicks != n || f.Allowed != n || f.Told != n || sum.Lost != 0 {
+				t.Fatalf("filed %d ready %d clicks %d allowed %d told %d lost %d, want %d each and none lost; failed %v",
+					f.Filed, f.Ready, f.Clicks, f.Allowed, f.Told, sum.Lost, n, f.Failed)
+			}
+			if f.CommandAck.N != n || f.ClickAck.N != n {
+				t.Errorf("acks measured: %d commands, %d clicks", f.CommandAck.N, f.ClickAck.N)
+			}
+			if f.SlackPerClick["chat.update"] < 1 || f.JiraPerRequest["POST issue"] != 1 {
+				t.Errorf("calls: slack per click %v, jira per request %v", f.SlackPerClick, f.JiraPerRequest)
+			}
+			if sum.DuplicateActions != 0 {
+				t.Errorf("duplicate actions on the fake: %d", sum.DuplicateActions)
+			}
+		})
+	}
+}
+
 func runTiny(t *testing.T, o Options) *Summary {
 	t.Helper()
 	if o.Replicas == 0 {
 		o.Replicas = 1
 	}
-	o.Scenario, o.Timeout, o.LogLevel, o.Seed, o.RetryAfter = "jira", 3*time.Minute, "warn", 7, 0
+	if o.Scenario == "" {
+		o.Scenario = "jira"
+	}
+	o.Timeout, o.LogLevel, o.Seed, o.RetryAfter = 3*time.Minute, "warn", 7, 0
 	o.BridgeBin = bridgeBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout+time.Minute)
 	t.Cleanup(cancel)
@@ -104,7 +191,7 @@ func TestMain(m *testing.M) {
 
 func TestOptionsValidate(t *testing.T) {
 	base := func() Options {
-		return Options{Tickets: 10, Concurrency: 1, Mix: 0.5, Replicas: 1, Scenario: "jira", Timeout: time.Minute}
+		return Options{Tickets: 10, Concurrency: 1, Mix: 0.5, Replicas: 1, Scenario: "jira", Deployment: deployCloud, Timeout: time.Minute}
 	}
 	tests := []struct {
 		name string
@@ -118,6 +205,9 @@ func TestOptionsValidate(t *testing.T) {
 		{"mix above one", func(o *Options) { o.Mix = 1.5 }, false},
 		{"faults and throttle cover everything", func(o *Options) { o.Faults, o.Throttle = 0.5, 0.5 }, false},
 		{"unknown scenario", func(o *Options) { o.Scenario = "servicenow" }, false},
+		{"slack scenario", func(o *Options) { o.Scenario = "slack" }, true},
+		{"datacenter", func(o *Options) { o.Deployment = deployDC }, true},
+		{"unknown deployment", func(o *Options) { o.Deployment = "server" }, false},
 		{"no tickets", func(o *Options) { o.Tickets = 0 }, false},
 	}
 	for _, tc := range tests {

@@ -5,9 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/accessbridge/accessbridge/adapters/jira/jirafake"
 )
 
 // cluster is the bridge processes of a run and how webhooks reach them.
@@ -27,8 +31,9 @@ func randomHex(n int) string {
 }
 
 // startCluster starts the replicas one after another (the first migrates
-// the store) and, for more than one, the round-robin proxy.
-func startCluster(ctx context.Context, o Options, bin, dir, jiraURL, dbURL string, policy, directory string) (*cluster, error) {
+// the store) and, for more than one, the round-robin proxy. extra holds
+// the scenario's variables (Jira credentials, Slack), shared by all.
+func startCluster(ctx context.Context, o Options, bin, dir, dbURL, policy, directory string, extra map[string]string) (*cluster, error) {
 	c := &cluster{secret: randomHex(16), dataDir: filepath.Join(dir, "data")}
 	if o.CPUProfile != "" {
 		addr, err := freeAddr()
@@ -43,7 +48,8 @@ func startCluster(ctx context.Context, o Options, bin, dir, jiraURL, dbURL strin
 		if err != nil {
 			return c, err
 		}
-		vars := c.env(o, addr, jiraURL, dbURL, policy, directory)
+		vars := c.env(o, addr, dbURL, policy, directory)
+		maps.Copy(vars, extra)
 		if i == 0 && c.pprof != "" {
 			vars["BRIDGE_PPROF_ADDR"] = c.pprof
 		}
@@ -68,7 +74,7 @@ func startCluster(ctx context.Context, o Options, bin, dir, jiraURL, dbURL strin
 	return c, nil
 }
 
-func (c *cluster) env(o Options, addr, jiraURL, dbURL, policy, directory string) map[string]string {
+func (c *cluster) env(o Options, addr, dbURL, policy, directory string) map[string]string {
 	poll := o.Poll
 	if o.Kill && poll == 0 {
 		poll = 2 * time.Second
@@ -84,9 +90,6 @@ func (c *cluster) env(o Options, addr, jiraURL, dbURL, policy, directory string)
 		"BRIDGE_POLL_INTERVAL":       poll.String(),
 		"BRIDGE_RECONCILE_INTERVAL":  "0s",
 		"BRIDGE_LOG_LEVEL":           o.LogLevel,
-		"BRIDGE_JIRA_URL":            jiraURL,
-		"BRIDGE_JIRA_DEPLOYMENT":     "datacenter",
-		"BRIDGE_JIRA_PAT":            "bot-token-not-a-secret",
 		"BRIDGE_JIRA_WEBHOOK_SECRET": c.secret,
 		"BRIDGE_JIRA_PROJECTS":       "ACC",
 	}
@@ -126,4 +129,23 @@ func (c *cluster) restart(ctx context.Context, i int) (time.Duration, error) {
 	}
 	err := p.waitReady(ctx, 90*time.Second)
 	return time.Since(start), err
+}
+
+// jiraEnv is how the bridge reaches the fake: Cloud authenticates with
+// Basic email:API-token and maps the hidden emails of accountIds through
+// ACCOUNT_EMAILS; Data Center uses a personal access token.
+func jiraEnv(o Options, jiraURL string, users []jirafake.User) map[string]string {
+	v := map[string]string{"BRIDGE_JIRA_URL": jiraURL, "BRIDGE_JIRA_DEPLOYMENT": o.Deployment}
+	if !o.cloud() {
+		v["BRIDGE_JIRA_PAT"] = jirafake.BotToken
+		return v
+	}
+	v["BRIDGE_JIRA_EMAIL"] = jirafake.BotEmail
+	v["BRIDGE_JIRA_API_TOKEN"] = jirafake.BotToken
+	pairs := make([]string, 0, len(users))
+	for _, u := range users {
+		pairs = append(pairs, u.AccountID+":"+u.Email)
+	}
+	v["BRIDGE_JIRA_ACCOUNT_EMAILS"] = strings.Join(pairs, ",")
+	return v
 }

@@ -1,12 +1,15 @@
 // Command bridgebench is an end-to-end load and fault tool for accessbridge.
-// It runs the Jira fake on loopback, builds and starts `bridge serve` as a
-// separate process (SQLite, or PostgreSQL with several replicas behind a
-// round-robin proxy), sends signed webhooks for a bounded workload, waits
-// until every event's evidence is applied and prints one summary.
+// It runs the Jira fake on loopback (as Jira Cloud or Data Center), builds
+// and starts `bridge serve` as a separate process (SQLite, or PostgreSQL
+// with several replicas behind a round-robin proxy), sends signed webhooks
+// for a bounded workload, waits until every event's evidence is applied and
+// prints one summary. -scenario slack also runs the Slack fake and sends
+// signed /access commands, then the approvers' Approve clicks.
 //
 //	go run ./cmd/bridgebench -tickets 10000 -concurrency 32
-//	go run ./cmd/bridgebench -kill -throttle 0.1 -json
+//	go run ./cmd/bridgebench -deployment datacenter -kill -throttle 0.1 -json
 //	go run ./cmd/bridgebench -db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable' -replicas 3
+//	go run ./cmd/bridgebench -scenario slack -tickets 200 -concurrency 200
 package main
 
 import (

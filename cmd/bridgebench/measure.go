@@ -13,18 +13,8 @@ import (
 // summarize stops the bridges (a graceful stop lets running jobs finish,
 // so late duplicates would still show) and gathers every figure.
 func (r *runner) summarize(tickets []*ticket, tr *tracker, snd *sender, timedOut bool, downtime time.Duration) *Summary {
-	o := r.o
-	s := &Summary{
-		Scenario: o.Scenario, Store: "sqlite", Replicas: o.Replicas, Tickets: o.Tickets, Updates: o.Updates,
-		Mix: o.Mix, Concurrency: o.Concurrency, Throttle: o.Throttle, Faults: o.Faults, Kill: o.Kill,
-		TimedOut: timedOut, Downtime: downtime.Seconds(),
-	}
-	if o.DB != "" {
-		s.Store = "postgres"
-	}
-	if o.Keep {
-		s.TempDir = r.dir
-	}
+	s := r.baseSummary(timedOut)
+	s.Downtime = downtime.Seconds()
 	for _, t := range tickets {
 		if t.identity {
 			s.Identity++
@@ -32,12 +22,34 @@ func (r *runner) summarize(tickets []*ticket, tr *tracker, snd *sender, timedOut
 	}
 	r.fromTracker(s, tr)
 	r.fromSender(s, snd)
+	r.finishSummary(s)
+	return s
+}
+
+// baseSummary holds the run's settings.
+func (r *runner) baseSummary(timedOut bool) *Summary {
+	o := r.o
+	s := &Summary{
+		Scenario: o.Scenario, Deployment: o.Deployment, Store: "sqlite", Replicas: o.Replicas, Tickets: o.Tickets, Updates: o.Updates,
+		Mix: o.Mix, Concurrency: o.Concurrency, Throttle: o.Throttle, Faults: o.Faults, Kill: o.Kill, TimedOut: timedOut,
+	}
+	if o.DB != "" {
+		s.Store = "postgres"
+	}
+	if o.Keep {
+		s.TempDir = r.dir
+	}
+	return s
+}
+
+// finishSummary stops the bridges and adds the process, upstream and
+// store figures.
+func (r *runner) finishSummary(s *Summary) {
 	peak, cpu := r.cl.stop()
 	s.PeakRSSBytes, s.BridgeCPU = peak, cpu.Seconds()
 	s.ToolCPU = (selfCPU() - r.cpu0).Seconds()
 	r.fromUpstream(s)
 	r.fromStore(s)
-	return s
 }
 
 func (r *runner) fromTracker(s *Summary, tr *tracker) {

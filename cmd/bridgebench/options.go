@@ -24,6 +24,7 @@ type Options struct {
 	Replicas       int
 	DB             string // PostgreSQL URL; empty = SQLite
 	Scenario       string // jira | slack
+	Deployment     string // cloud | datacenter: the Jira the fake plays
 	Timeout        time.Duration
 	Poll           time.Duration // bridge poll interval; 0 = off (-kill turns it on)
 	Workers        int           // BRIDGE_WORKERS; 0 = the bridge's default
@@ -54,7 +55,8 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.BoolVar(&o.Kill, "kill", false, "SIGKILL the bridge midway and restart it (turns on polling)")
 	fs.IntVar(&o.Replicas, "replicas", 1, "bridge processes behind a round-robin proxy (PostgreSQL only when > 1)")
 	fs.StringVar(&o.DB, "db", "", "PostgreSQL URL (a fresh schema is used and dropped); empty = SQLite in a temp dir")
-	fs.StringVar(&o.Scenario, "scenario", "jira", "jira | slack")
+	fs.StringVar(&o.Scenario, "scenario", "jira", "jira | slack (signed /access commands, then approver clicks)")
+	fs.StringVar(&o.Deployment, "deployment", "cloud", "cloud | datacenter: the Jira the fake plays (Cloud writes labels and evidence in one edit)")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "overall bound of the run")
 	fs.DurationVar(&o.Poll, "poll", 0, "bridge poll interval (0 = off; -kill defaults it to 2s)")
 	fs.IntVar(&o.Workers, "workers", 0, "BRIDGE_WORKERS (0 = the bridge's default)")
@@ -94,6 +96,7 @@ func (o *Options) validate() error {
 	check(o.Replicas >= 1 && o.Replicas <= 16, "-replicas must be in 1..16")
 	check(o.Replicas == 1 || o.DB != "", "-replicas > 1 needs -db (PostgreSQL)")
 	check(o.Scenario == "jira" || o.Scenario == "slack", "-scenario must be jira or slack")
+	check(o.Deployment == deployCloud || o.Deployment == deployDC, "-deployment must be cloud or datacenter")
 	check(o.Timeout > 0, "-timeout must be positive")
 	check(o.CPUProfile == "" || (o.ProfileSeconds > 0 && o.ProfileSeconds <= 600), "-cpuprofile-seconds must be in 1..600")
 	check(o.RetryAfter >= 0, "-retry-after must not be negative")
@@ -106,6 +109,14 @@ func (o *Options) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Jira deployments the fake can play.
+const (
+	deployCloud = "cloud"
+	deployDC    = "datacenter"
+)
+
+func (o *Options) cloud() bool { return o.Deployment == deployCloud }
 
 func isLoopbackHost(h string) bool {
 	return h == "127.0.0.1" || h == "::1" || h == "localhost"

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -16,11 +16,11 @@ import (
 // Run executes one bounded run and returns its summary. The summary is
 // returned (possibly partial) whenever the workload started.
 func Run(ctx context.Context, o Options) (*Summary, error) {
+	if o.Deployment == "" {
+		o.Deployment = deployCloud
+	}
 	if err := o.validate(); err != nil {
 		return nil, err
-	}
-	if o.Scenario == "slack" {
-		return nil, errSlackNotWired
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -29,17 +29,17 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := r.setup(ctx); err != nil {
 		return nil, err
 	}
+	if o.Scenario == "slack" {
+		return r.executeSlack(ctx)
+	}
 	return r.execute(ctx)
 }
-
-// errSlackNotWired: the Slack workload (signed /access request commands,
-// approver clicks, observed through the Slack fake) is not written yet.
-var errSlackNotWired = errors.New("-scenario slack is not runnable yet: the tool has no Slack workload (signed /access commands and approver clicks against adapters/slack/slackfake); only -scenario jira runs")
 
 type runner struct {
 	o       Options
 	dir     string
 	up      *upstream
+	sl      *slackSide // the Slack scenario only
 	view    *storeView
 	cl      *cluster
 	cpu0    time.Duration
@@ -73,10 +73,10 @@ func (r *runner) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.up, err = startUpstream(r.o.Seed, requesters); err != nil {
+	extra, err := r.startUpstreams(directory, &steps)
+	if err != nil {
 		return err
 	}
-	steps = append(steps, r.up.close)
 	dbURL := ""
 	if r.o.DB != "" {
 		if r.view, dbURL, err = newSchema(ctx, r.o.DB); err != nil {
@@ -91,7 +91,7 @@ func (r *runner) setup(ctx context.Context) error {
 		})
 	}
 	r.logf("starting %d bridge process(es) from %s", r.o.Replicas, bin)
-	r.cl, err = startCluster(ctx, r.o, bin, dir, r.up.url, dbURL, policy, directory)
+	r.cl, err = startCluster(ctx, r.o, bin, dir, dbURL, policy, directory, extra)
 	steps = append(steps, func() { r.cl.stop() })
 	if err != nil {
 		return err
@@ -103,6 +103,36 @@ func (r *runner) setup(ctx context.Context) error {
 		steps = append(steps, func() { _ = r.view.close(context.Background(), false) })
 	}
 	return nil
+}
+
+// startUpstreams starts the Jira fake (and for the Slack scenario the
+// Slack fake) and returns the bridge variables that reach them.
+func (r *runner) startUpstreams(directory string, steps *[]func()) (map[string]string, error) {
+	users := requesters
+	var people []dirPerson
+	if r.o.Scenario == "slack" {
+		var err error
+		if people, err = readPeople(directory); err != nil {
+			return nil, err
+		}
+		users = jiraUsersOf(people)
+	}
+	var err error
+	if r.up, err = startUpstream(r.o.Seed, users, r.o.cloud()); err != nil {
+		return nil, err
+	}
+	*steps = append(*steps, r.up.close)
+	r.up.unknownIdentity = r.o.Scenario == "slack"
+	extra := jiraEnv(r.o, r.up.url, users)
+	if r.o.Scenario != "slack" {
+		return extra, nil
+	}
+	if r.sl, err = startSlack(people); err != nil {
+		return nil, err
+	}
+	*steps = append(*steps, r.sl.close)
+	maps.Copy(extra, r.sl.env())
+	return extra, nil
 }
 
 // inputs are the bridge binary, the policy and the directory.

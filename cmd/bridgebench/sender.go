@@ -99,7 +99,7 @@ func (s *sender) send(ctx context.Context, t *ticket) error {
 	if !ok {
 		return fmt.Errorf("issue %s vanished", t.key)
 	}
-	body := webhookBody(is, user, t.gen == 0, prev)
+	body := webhookBody(is, user, t.gen == 0, prev, s.up.fake.IsCloud())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
 		return err

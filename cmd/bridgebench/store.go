@@ -172,3 +172,12 @@ func (s *storeView) close(ctx context.Context, drop bool) error {
 	_, err := s.admin.ExecContext(ctx, "DROP SCHEMA "+s.schema+" CASCADE")
 	return err
 }
+
+// activeJobs counts the bridge's unfinished evaluate, apply and adapter
+// (Slack) jobs.
+func (s *storeView) activeJobs(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind IN ('evaluate', 'apply', 'adapter')
+		AND state IN ('available', 'running', 'retryable', 'scheduled', 'pending')`).Scan(&n)
+	return n, err
+}

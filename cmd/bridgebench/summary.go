@@ -13,7 +13,8 @@ import (
 // Summary is the outcome of one run.
 type Summary struct {
 	Scenario    string  `json:"scenario"`
-	Store       string  `json:"store"` // sqlite | postgres
+	Deployment  string  `json:"deployment"` // the Jira the fake played: cloud | datacenter
+	Store       string  `json:"store"`      // sqlite | postgres
 	Replicas    int     `json:"replicas"`
 	Tickets     int     `json:"tickets"`
 	Updates     int     `json:"updates_per_ticket"`
@@ -53,6 +54,8 @@ type Summary struct {
 	CPUProfile   string           `json:"cpu_profile,omitempty"`
 	TempDir      string           `json:"temp_dir,omitempty"`
 	Notes        []string         `json:"notes,omitempty"`
+
+	Slack *SlackFigures `json:"slack,omitempty"` // the Slack scenario
 }
 
 // Latency holds percentiles in milliseconds.
@@ -94,8 +97,8 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 func (s *Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
-	p("bridgebench: scenario %s, store %s ×%d, %d tickets (%d identity) × %d event(s), concurrency %d",
-		s.Scenario, s.Store, s.Replicas, s.Tickets, s.Identity, s.Updates+1, s.Concurrency)
+	p("bridgebench: scenario %s, Jira %s, store %s ×%d, %d tickets (%d identity) × %d event(s), concurrency %d",
+		s.Scenario, s.Deployment, s.Store, s.Replicas, s.Tickets, s.Identity, s.Updates+1, s.Concurrency)
 	if s.Throttle > 0 || s.Faults > 0 || s.Kill {
 		p("faults: throttle %.2f, 5xx %.2f, kill %v (downtime %.2fs)", s.Throttle, s.Faults, s.Kill, s.Downtime)
 	}
@@ -106,6 +109,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	for _, k := range sortedKeys(s.Stages) {
 		p("  %-40s %s", k, s.Stages[k])
 	}
+	if s.Slack != nil {
+		s.Slack.write(p)
+	}
 	p("upstream calls per ticket: %v", sortedMapF(s.CallsPerTicket))
 	for _, class := range sortedKeys(s.CallsPerEvent) {
 		p("  %s per event: %v", class, sortedMapF(s.CallsPerEvent[class]))
@@ -113,8 +119,8 @@ func (s *Summary) WriteText(w io.Writer) error {
 	p("upstream statuses: %v", sortedMap(s.UpstreamStatus))
 	p("duplicate actions seen by the fake: %d; re-evaluations beyond one per event: %d", s.DuplicateActions, s.ReEvaluated)
 	p("store: %.1f MB after the run, rows %v", float64(s.StoreBytes)/1e6, sortedMap64(s.StoreRows))
-	p("bridge: peak RSS %.1f MB, CPU %.1fs (%.0f%% of one core); tool CPU %.1fs",
-		float64(s.PeakRSSBytes)/1e6, s.BridgeCPU, 100*s.BridgeCPU/max(s.Seconds, 1e-9), s.ToolCPU)
+	p("bridge: peak RSS %.1f MB, CPU %.1fs (%.0f%% of one core over the measured span); tool CPU %.1fs",
+		float64(s.PeakRSSBytes)/1e6, s.BridgeCPU, 100*s.BridgeCPU/max(s.Seconds, 1), s.ToolCPU)
 	if len(s.Errors) > 0 {
 		p("tool errors: %v", sortedMap(s.Errors))
 	}
@@ -163,4 +169,26 @@ func sortedMapF(m map[string]float64) string {
 		parts = append(parts, fmt.Sprintf("%s=%.2f", k, m[k]))
 	}
 	return "{" + strings.Join(parts, " ") + "}"
+}
+
+func (f *SlackFigures) write(p func(string, ...any)) {
+	p("slack: %d requests, %d filed, %d pending+messaged, %d clicks, %d allowed, %d requesters told; failed %v",
+		f.Requests, f.Filed, f.Ready, f.Clicks, f.Allowed, f.Told, sortedMap(f.Failed))
+	p("  command ack ms:                %s", f.CommandAck)
+	p("  command → pending+messaged ms: %s", f.ToReady)
+	p("  click ack ms:                  %s", f.ClickAck)
+	p("  click → allowed evidence ms:   %s", f.ToAllowed)
+	p("  click → requester told ms:     %s", f.ToTold)
+	p("  Slack calls per request: %v", sortedMapF(f.SlackPerRequest))
+	p("  Slack calls per click:   %v (total %.2f)", sortedMapF(f.SlackPerClick), sum(f.SlackPerClick))
+	p("  Jira calls per request:  %v", sortedMapF(f.JiraPerRequest))
+	p("  Jira calls per click:    %v (total %.2f)", sortedMapF(f.JiraPerClick), sum(f.JiraPerClick))
+}
+
+func sum(m map[string]float64) float64 {
+	t := 0.0
+	for _, v := range m {
+		t += v
+	}
+	return t
 }

@@ -88,8 +88,9 @@ type pending struct {
 // check reads the store for the events that can be done: those whose
 // ticket the bridge read (non-identity) or wrote (identity) since the
 // webhook — the fake tells which, so the observer stays cheap on a machine
-// it shares with the bridge. Every 2s all in-flight events are checked, so
-// a path the marks miss (a verdict that writes nothing) cannot hang a run.
+// it shares with the bridge. Every few seconds all in-flight events are
+// checked, so a path the marks miss (a verdict that writes nothing) cannot
+// hang a run.
 func (tr *tracker) check(ctx context.Context) {
 	now := time.Now()
 	active := tr.up.drain()
@@ -104,7 +105,7 @@ func (tr *tracker) check(ctx context.Context) {
 		}
 	}
 	set := tr.ready
-	if now.Sub(tr.sweep) > 2*time.Second {
+	if now.Sub(tr.sweep) > sweepEvery(len(tr.inflight)) {
 		set, tr.sweep = tr.inflight, now
 	}
 	list := make([]pending, 0, len(set))
@@ -137,7 +138,10 @@ func (tr *tracker) check(ctx context.Context) {
 	}
 }
 
-// evidenceApplied: the fake carries the bridge's evidence for the stored verdict.
+// evidenceApplied: the fake carries the bridge's evidence for the stored
+// verdict. It reads the issue's state, not which calls wrote it, so it
+// holds for Cloud's one edit (labels and property in PUT issue/{key}) as
+// for Data Center's label edit plus property PUT.
 func evidenceApplied(f *jirafake.Fake, key string, r row) bool {
 	is, ok := f.Issue(key)
 	if !ok {
@@ -217,4 +221,10 @@ func (tr *tracker) progress() (done, inflight int) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	return tr.doneCount, len(tr.inflight)
+}
+
+// sweepEvery spaces the full sweeps so their cost stays bounded with a
+// deep backlog: 2s, plus a second per 2,000 events in flight.
+func sweepEvery(inflight int) time.Duration {
+	return 2*time.Second + time.Duration(inflight/2000)*time.Second
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -19,6 +20,10 @@ type upstream struct {
 	fake *jirafake.Fake
 	url  string
 	srv  *http.Server
+
+	// unknownIdentity counts calls for keys the tool did not create as
+	// identity calls (the Slack scenario's tickets are created by the bridge).
+	unknownIdentity bool
 
 	mu     sync.Mutex
 	kinds  map[string]bool // ticket key → identity-impacting
@@ -43,7 +48,9 @@ const (
 	classNone     = "no_ticket" // search, myself
 )
 
-func startUpstream(seed uint64, users []jirafake.User) (*upstream, error) {
+// startUpstream starts the fake as Jira Cloud (emails hidden, Basic
+// email:token auth) or Data Center (PAT).
+func startUpstream(seed uint64, users []jirafake.User, cloud bool) (*upstream, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -52,7 +59,11 @@ func startUpstream(seed uint64, users []jirafake.User) (*upstream, error) {
 		url:   "http://" + ln.Addr().String(),
 		kinds: map[string]bool{}, calls: map[string]int{}, status: map[int]int{}, marks: map[string]*marks{}, dirty: map[string]struct{}{},
 	}
-	u.fake = jirafake.NewUnstarted(jirafake.WithProjects("ACC"), jirafake.WithSeed(seed), jirafake.WithUsers(users...))
+	opts := []jirafake.Option{jirafake.WithProjects("ACC"), jirafake.WithSeed(seed), jirafake.WithUsers(users...)}
+	if cloud {
+		opts = append(opts, jirafake.Cloud())
+	}
+	u.fake = jirafake.NewUnstarted(opts...)
 	u.fake.SetBaseURL(u.url)
 	u.srv = &http.Server{Handler: u.observe(u.fake.Handler()), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
@@ -113,7 +124,7 @@ func (u *upstream) account(r *http.Request, status int, at time.Time) {
 	class := classNone
 	if key != "" {
 		class = classOther
-		if u.kinds[key] {
+		if identity, known := u.kinds[key]; identity || (!known && u.unknownIdentity) {
 			class = classIdentity
 		}
 	}
@@ -203,4 +214,11 @@ func (u *upstream) callCounts() (map[string]map[string]int, map[int]int) {
 		st[k] = v
 	}
 	return out, st
+}
+
+// flatCalls returns the calls so far keyed "class|METHOD endpoint".
+func (u *upstream) flatCalls() map[string]int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return maps.Clone(u.calls)
 }
