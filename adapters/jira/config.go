@@ -66,9 +66,11 @@ type Config struct {
 	EvidenceURL string `env:"EVIDENCE_URL" json:"evidence_url,omitempty"` // base URL of the bridge; comments link <base>/v1/tickets/jira/<key>
 
 	Timeout      time.Duration `env:"TIMEOUT, default=30s" json:"timeout"` // per HTTP attempt
-	RetryWaitMin time.Duration `env:"RETRY_WAIT_MIN, default=1s" json:"retry_wait_min"`
-	RetryWaitMax time.Duration `env:"RETRY_WAIT_MAX, default=30s" json:"retry_wait_max"`
-	RetryMax     int           `env:"RETRY_MAX, default=4" json:"retry_max"`
+	// In-place retries stay short (a worker waits through them); a longer
+	// outage is retried by the job engine with backoff, worker freed.
+	RetryWaitMin time.Duration `env:"RETRY_WAIT_MIN, default=250ms" json:"retry_wait_min"`
+	RetryWaitMax time.Duration `env:"RETRY_WAIT_MAX, default=2s" json:"retry_wait_max"`
+	RetryMax     int           `env:"RETRY_MAX, default=2" json:"retry_max"`
 	// MaxRetryAfter caps a server's Retry-After so a bad header cannot
 	// park a worker for hours; the job-level retry takes over beyond it.
 	MaxRetryAfter time.Duration `env:"MAX_RETRY_AFTER, default=60s" json:"max_retry_after"`
@@ -94,14 +96,14 @@ func (c *Config) setDefaults() {
 	def(&c.PollOverlap, 2*time.Minute)
 	def(&c.PollLookback, 24*time.Hour)
 	def(&c.Timeout, 30*time.Second)
-	def(&c.RetryWaitMin, time.Second)
-	def(&c.RetryWaitMax, 30*time.Second)
+	def(&c.RetryWaitMin, 250*time.Millisecond)
+	def(&c.RetryWaitMax, 2*time.Second)
 	def(&c.MaxRetryAfter, 60*time.Second)
 	def(&c.InlineRetryAfter, time.Second)
 	if c.RetryMax < 0 {
 		c.RetryMax = 0
 	} else if c.RetryMax == 0 {
-		c.RetryMax = 4
+		c.RetryMax = 2
 	}
 	if c.PageSize <= 0 {
 		c.PageSize = 100

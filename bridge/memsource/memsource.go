@@ -39,7 +39,21 @@ type change struct {
 	at  time.Time
 }
 
-var _ bridge.Source = (*Source)(nil)
+var (
+	_ bridge.Source  = (*Source)(nil)
+	_ bridge.Creator = (*Source)(nil)
+)
+
+// Create files a request as a new ticket reported by the bridge itself (no
+// requester on the ticket), as Jira Cloud does when the reporter cannot be set.
+func (s *Source) Create(_ context.Context, r bridge.Request) (bridge.Ticket, error) {
+	s.mu.Lock()
+	key := fmt.Sprintf("NEW-%d", len(s.tickets)+1)
+	s.mu.Unlock()
+	t := s.Put(bridge.Ticket{Key: key, Status: "Open", Summary: "Access request: " + r.Resource + " " + r.Role,
+		Description: r.Justification, Fields: map[string]string{"resource": r.Resource, "role": r.Role, "duration": r.Duration}})
+	return t, nil
+}
 
 // New returns a source named name whose webhooks are signed with secret.
 func New(name, secret string) *Source {

@@ -29,6 +29,9 @@ func (p *Pipeline) evaluate(ctx context.Context, a EvaluateArgs) error {
 		p.metrics.upstreamError(a.Source, "fetch", err)
 		return err
 	}
+	if err := p.verifiedRequester(ctx, &t); err != nil {
+		return err
+	}
 	pol := p.cfg.Policy.Get()
 	approvals, err := p.collectApprovals(ctx, t, pol)
 	if err != nil {

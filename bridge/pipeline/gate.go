@@ -36,6 +36,9 @@ func (p *Pipeline) Gate(ctx context.Context, ref bridge.Ref, to string) (GateAns
 		return GateAnswer{Verdict: policy.Error, Reasons: []string{err.Error()}}, err
 	}
 	t, err := src.Fetch(ctx, ref.Key)
+	if err == nil {
+		err = p.verifiedRequester(ctx, &t)
+	}
 	if err != nil {
 		return GateAnswer{Verdict: policy.Error, Reasons: []string{"ticket could not be read: " + err.Error()}}, err
 	}

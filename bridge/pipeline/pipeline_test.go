@@ -23,6 +23,7 @@ func TestPipeline(t *testing.T) {
 			t.Run("non identity", func(t *testing.T) { testNonIdentity(t, newHarness(t, open(t))) })
 			t.Run("throttled upstream", func(t *testing.T) { testThrottled(t, newHarness(t, open(t))) })
 			t.Run("grant expiry", func(t *testing.T) { testExpiry(t, newHarness(t, open(t))) })
+			t.Run("request filed by the bridge", func(t *testing.T) { testSubmit(t, newHarness(t, open(t))) })
 			t.Run("gate", func(t *testing.T) { testGate(t, newHarness(t, open(t))) })
 		})
 	}
@@ -218,6 +219,25 @@ func TestReconcileCatchesMissedWebhook(t *testing.T) {
 	})
 	h.clock.Advance(2 * time.Minute) // a new reconcile bucket
 	h.waitVerdict("M-8", policy.Allowed)
+}
+
+// A request filed by the bridge (Slack) is evaluated for the requester the
+// bridge verified, although the ticket's reporter is the bridge itself.
+func testSubmit(t *testing.T, h *harness) {
+	req := bridge.Request{Requester: "alice.nguyen@example.com", Resource: "prod-db", Role: "read", Justification: "reports", Channel: "slack",
+		Extra: map[string]string{"idempotency_key": "k1"}}
+	tk, err := h.p.Submit(context.Background(), "mem", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := h.p.Submit(context.Background(), "mem", req)
+	if err != nil || again.Key != tk.Key {
+		t.Fatalf("retried submit filed %q (first %q), %v", again.Key, tk.Key, err)
+	}
+	s := h.waitVerdict(tk.Key, policy.Pending)
+	if s.Requester != "alice.nguyen@example.com" || len(s.Missing) != 1 || s.Missing[0] != "manager" {
+		t.Fatalf("state = %+v", s)
+	}
 }
 
 func testGate(t *testing.T, h *harness) {

@@ -43,6 +43,9 @@ func (p *Pipeline) Submit(ctx context.Context, source string, req bridge.Request
 				return err
 			}
 		}
+		if err := p.cfg.Store.PutRequest(ctx, tx, ref, req); err != nil {
+			return err
+		}
 		if err := p.audit(ctx, tx, "request", ref, p.cfg.Now(), req); err != nil {
 			return err
 		}
@@ -137,4 +140,19 @@ func (p *Pipeline) Requests(ctx context.Context, requester string) ([]View, erro
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// verifiedRequester puts back who asked for a ticket the bridge filed
+// itself: the person the bridge verified (in Slack) is the requester, not
+// the ticket's reporter, which may be the bridge's own account.
+func (p *Pipeline) verifiedRequester(ctx context.Context, t *bridge.Ticket) error {
+	r, found, err := p.cfg.Store.Request(ctx, bridge.Ref{Source: t.Source, Key: t.Key})
+	if err != nil || !found {
+		return err
+	}
+	t.Requester = r.Requester
+	if t.Subject == "" {
+		t.Subject = r.Subject
+	}
+	return nil
 }
