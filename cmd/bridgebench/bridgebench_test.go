@@ -106,19 +106,14 @@ func TestRunSlackTiny(t *testing.T) {
 		t.Skip("builds and runs the bridge binary; skipped under -short")
 	}
 	tests := []struct {
-		name  string
-		opts  Options
-		known string // a bridge bug that makes the case fail today
+		name string
+		opts Options
 	}{
-		{"datacenter", Options{Scenario: "slack", Tickets: 6, Concurrency: 6, Deployment: deployDC}, ""},
-		{"cloud", Options{Scenario: "slack", Tickets: 6, Concurrency: 6, Deployment: deployCloud},
-			"adapters/jira Create on Cloud leaves the bot as reporter, so the Slack requester is lost and the verdict is denied"},
+		{"datacenter", Options{Scenario: "slack", Tickets: 6, Concurrency: 6, Deployment: deployDC}},
+		{"cloud", Options{Scenario: "slack", Tickets: 6, Concurrency: 6, Deployment: deployCloud}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.known != "" {
-				t.Skip("known bug: " + tc.known)
-			}
 			sum := runTiny(t, tc.opts)
 			f := sum.Slack
 			if f == nil {
