@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,6 +26,7 @@ func TestPipeline(t *testing.T) {
 			t.Run("grant expiry", func(t *testing.T) { testExpiry(t, newHarness(t, open(t))) })
 			t.Run("request filed by the bridge", func(t *testing.T) { testSubmit(t, newHarness(t, open(t))) })
 			t.Run("gate", func(t *testing.T) { testGate(t, newHarness(t, open(t))) })
+			t.Run("http surface", func(t *testing.T) { testHTTP(t, newHarness(t, open(t))) })
 		})
 	}
 }
@@ -254,6 +256,50 @@ func testGate(t *testing.T, h *harness) {
 	ans, err = h.p.Gate(context.Background(), bridge.Ref{Source: "mem", Key: "M-4"}, "Done")
 	if err == nil || ans.Allow || ans.Verdict != policy.Error {
 		t.Fatalf("gate with unreachable source = %+v, %v; want fail closed", ans, err)
+	}
+}
+
+// The gate needs its bearer token; the evidence page needs the token or
+// the signed link the comment carries; readiness reports the policy.
+func testHTTP(t *testing.T, h *harness) {
+	tk := h.put(bridge.Ticket{Key: "M-9", Status: "Open", Summary: "grant access to prod-db read", Requester: "alice.nguyen@example.com"})
+	h.event(tk, "h1")
+	h.waitVerdict("M-9", policy.Pending)
+	get := func(path, token string, body string) (int, string) {
+		method := "GET"
+		if body != "" {
+			method = "POST"
+		}
+		req, _ := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	gate := `{"source":"mem","key":"M-9","to_status":"Approved"}`
+	if code, _ := get("/v1/gate", "", gate); code != http.StatusUnauthorized {
+		t.Fatalf("gate without token: %d", code)
+	}
+	if code, body := get("/v1/gate", "gate-token", gate); code != 200 || !strings.Contains(body, `"allow":false`) || !strings.Contains(body, `"manager"`) {
+		t.Fatalf("gate: %d %s", code, body)
+	}
+	if code, _ := get("/v1/gate", "gate-token", `{"source":"mem"}`); code != http.StatusBadRequest {
+		t.Fatalf("malformed gate request: %d", code)
+	}
+	if code, _ := get("/v1/tickets/mem/M-9", "", ""); code != http.StatusUnauthorized {
+		t.Fatalf("evidence without token or signature: %d", code)
+	}
+	if code, body := get("/v1/tickets/mem/M-9", "gate-token", ""); code != 200 || !strings.Contains(body, "pending") || !strings.Contains(body, "Audit trail") {
+		t.Fatalf("evidence page: %d %.300s", code, body)
+	}
+	if code, body := get("/readyz", "", ""); code != 200 || !strings.Contains(body, "sha256:") {
+		t.Fatalf("readyz: %d %s", code, body)
 	}
 }
 
