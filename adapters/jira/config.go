@@ -65,7 +65,7 @@ type Config struct {
 	BotAccount  string `env:"BOT_ACCOUNT" json:"bot_account,omitempty"`
 	EvidenceURL string `env:"EVIDENCE_URL" json:"evidence_url,omitempty"` // base URL of the bridge; comments link <base>/v1/tickets/jira/<key>
 
-	Timeout      time.Duration `env:"TIMEOUT, default=30s" json:"timeout"` // per HTTP attempt
+	Timeout time.Duration `env:"TIMEOUT, default=30s" json:"timeout"` // per HTTP attempt
 	// In-place retries stay short (a worker waits through them); a longer
 	// outage is retried by the job engine with backoff, worker freed.
 	RetryWaitMin time.Duration `env:"RETRY_WAIT_MIN, default=250ms" json:"retry_wait_min"`

@@ -58,7 +58,7 @@ func newSlackWorld(t testing.TB) *slackWorld {
 		"BRIDGE_RECONCILE_INTERVAL": "0s", "BRIDGE_WORKERS": "4",
 		"BRIDGE_JIRA_URL": w.jira.URL(), "BRIDGE_JIRA_DEPLOYMENT": "datacenter", "BRIDGE_JIRA_PAT": "bridge-pat",
 		"BRIDGE_JIRA_WEBHOOK_SECRET": e2eJiraHook, "BRIDGE_JIRA_PROJECTS": "ACC", "BRIDGE_JIRA_BOT_ACCOUNT": "accessbridge",
-		"BRIDGE_JIRA_FIELD_MAP": "resource:customfield_10050,role:customfield_10051,duration:customfield_10052,justification:customfield_10054",
+		"BRIDGE_JIRA_FIELD_MAP":      "resource:customfield_10050,role:customfield_10051,duration:customfield_10052,justification:customfield_10054",
 		"BRIDGE_JIRA_RETRY_WAIT_MIN": "5ms", "BRIDGE_JIRA_RETRY_WAIT_MAX": "20ms",
 		"BRIDGE_SLACK_SIGNING_SECRET": e2eSlackSecret, "BRIDGE_SLACK_BOT_TOKEN": "xoxb-test", "BRIDGE_SLACK_API_URL": w.slack.APIURL(),
 		"BRIDGE_SLACK_RETRY_WAIT_MIN": "5ms", "BRIDGE_SLACK_RETRY_WAIT_MAX": "20ms",
@@ -69,7 +69,9 @@ func newSlackWorld(t testing.TB) *slackWorld {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(testLog, &slog.HandlerOptions{Level: slog.LevelWarn}))) }()
+	go func() {
+		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(testLog, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -123,7 +125,7 @@ func (w *slackWorld) click(t testing.TB, user, action, value string) string {
 	payload := map[string]any{
 		"type": "block_actions", "trigger_id": "1337.click." + user, "response_url": ru, "user": map[string]any{"id": user},
 		"container": map[string]any{"type": "message", "message_ts": "1.1", "channel_id": "D1"},
-		"actions": []map[string]any{{"type": "button", "action_id": action, "block_id": "decide|" + value, "value": value, "action_ts": "1714557412.112233"}},
+		"actions":   []map[string]any{{"type": "button", "action_id": action, "block_id": "decide|" + value, "value": value, "action_ts": "1714557412.112233"}},
 	}
 	if code := do(t, slackfake.SignedInteraction(w.bridge+"/slack/interactions", e2eSlackSecret, payload, time.Now())); code != 200 {
 		t.Fatalf("click answered %d", code)
@@ -210,7 +212,9 @@ func TestSlackRequestToAllowed(t *testing.T) {
 	})
 	w.click(t, "U0SARAH", "approve", value)
 	waitFor(t, "allowed comment", func() bool { return strings.Contains(w.bridgeComment(key), "ALLOWED") })
-	waitFor(t, "requester told", func() bool { return strings.Contains(strings.ToLower(w.dmText("U0ALICE")), "allowed") || strings.Contains(strings.ToLower(w.dmText("U0ALICE")), "approved") })
+	waitFor(t, "requester told", func() bool {
+		return strings.Contains(strings.ToLower(w.dmText("U0ALICE")), "allowed") || strings.Contains(strings.ToLower(w.dmText("U0ALICE")), "approved")
+	})
 	waitFor(t, "manager's message updated in place", func() bool {
 		for _, m := range w.slack.DMs("U0MARIA") {
 			if _, hasApprove := m.Button("approve"); m.Versions > 1 && !hasApprove && strings.Contains(m.AllText(), "allowed") {

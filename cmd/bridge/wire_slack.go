@@ -136,4 +136,3 @@ type slackDirectory struct{ *directory.Reloading }
 func (d slackDirectory) OwnedBy(ctx context.Context, owner string) ([]policy.Person, error) {
 	return d.Owned(ctx, owner)
 }
-
