@@ -33,7 +33,7 @@ func runClassify(_ context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlags("classify", stderr)
 	var policies stringList
 	fs.Var(&policies, "policy", "policy file or directory (repeatable; env BRIDGE_POLICY)")
-	dirPath := fs.String("directory", os.Getenv("BRIDGE_DIRECTORY_FILE"), "directory export: CSV, JSON or YAML (env BRIDGE_DIRECTORY_FILE)")
+	dirPath := fs.String("directory", os.Getenv("BRIDGE_DIRECTORY"), "directory export: CSV, JSON or YAML (env BRIDGE_DIRECTORY)")
 	approvalsPath := fs.String("approvals", "", "JSON array of approvals given outside the ticket")
 	nowFlag := fs.String("now", "", "evaluate as of this RFC 3339 time (default: now)")
 	asJSON := fs.Bool("json", false, "print the decision as JSON")
@@ -331,7 +331,7 @@ func loadInputs(policies stringList, dirPath string, stderr io.Writer) (*policy.
 		return nil, nil, exitError{code: 2, msg: "no policy: pass --policy FILE (or set BRIDGE_POLICY)"}
 	}
 	if dirPath == "" {
-		return nil, nil, exitError{code: 2, msg: "no directory: pass --directory FILE (or set BRIDGE_DIRECTORY_FILE)"}
+		return nil, nil, exitError{code: 2, msg: "no directory: pass --directory FILE (or set BRIDGE_DIRECTORY)"}
 	}
 	pol, err := loadPolicy(policies, stderr)
 	if err != nil {

@@ -34,7 +34,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("scan", stderr)
 	var policies stringList
 	fs.Var(&policies, "policy", "policy file or directory (repeatable; env BRIDGE_POLICY)")
-	dirPath := fs.String("directory", os.Getenv("BRIDGE_DIRECTORY_FILE"), "directory export: CSV, JSON or YAML (env BRIDGE_DIRECTORY_FILE)")
+	dirPath := fs.String("directory", os.Getenv("BRIDGE_DIRECTORY"), "directory export: CSV, JSON or YAML (env BRIDGE_DIRECTORY)")
 	format := fs.String("format", "text", "report format: text, json or csv (one row per ticket)")
 	input := fs.String("input", inputAuto, "export format: auto, jira (search response) or tickets (array of bridge tickets)")
 	nowFlag := fs.String("now", "", "evaluate as of this RFC 3339 time (default: now)")
