@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/accessbridge/accessbridge/bridge"
 	"github.com/accessbridge/accessbridge/bridge/audit"
@@ -47,7 +48,14 @@ func (s *server) evidence(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var evidencePage = template.Must(template.New("evidence").Parse(`<!doctype html>
+var evidencePage = template.Must(template.New("evidence").Funcs(template.FuncMap{
+	"ts": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+}).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Evidence {{.E.Ticket.Source}}:{{.E.Ticket.Key}}</title>
 <style>body{font:15px system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2530}
 h1{font-size:1.4rem}.v{display:inline-block;padding:.1rem .5rem;border-radius:.3rem;font-weight:600}
@@ -62,16 +70,21 @@ code{font-size:.85em;word-break:break-all}</style></head><body>
 <tr><th>Rule</th><td>{{.E.Decision.Rule}}</td></tr>
 {{range .E.Decision.Missing}}<tr><th>Waiting on</th><td>{{.Name}}: {{.Have}} of {{.Count}} {{range .Candidates}}{{.}} {{end}}</td></tr>{{end}}
 {{range .E.Decision.Reasons}}<tr><th>Reason</th><td>{{.}}</td></tr>{{end}}
-{{with .E.Decision.Exception}}<tr><th>Exception</th><td>break-glass rule {{.Rule}}, review due {{.ReviewDue}}</td></tr>{{end}}
-<tr><th>Decided</th><td>{{.E.EvaluatedAt}}</td></tr>
+{{with .E.Decision.Exception}}<tr><th>Exception</th><td>break-glass rule {{.Rule}}, review due {{ts .ReviewDue}}</td></tr>{{end}}
+<tr><th>Decided</th><td>{{ts .E.EvaluatedAt}}</td></tr>
+{{if not .E.Decision.GrantUntil.IsZero}}<tr><th>Access until</th><td>{{ts .E.Decision.GrantUntil}}</td></tr>{{end}}
 <tr><th>Policy</th><td><code>{{.E.PolicyDigest}}</code></td></tr>
 </table>
+{{with .E.Decision.Eligibility}}<h2>Eligibility</h2>
+<table><tr><th>Check</th><th>Result</th><th>Why</th></tr>
+{{range .}}<tr><td>{{.Name}}</td><td>{{if .Passed}}passed{{else}}failed{{end}}</td><td>{{.Reason}}</td></tr>{{end}}
+</table>{{end}}
 <h2>Approvals</h2>
 <table><tr><th>Who</th><th>Decision</th><th>When</th><th>Channel</th><th>Verified from</th></tr>
-{{range .E.Approvals}}<tr><td>{{.By}}</td><td>{{or .Decision "approve"}} {{.Reason}}</td><td>{{.At}}</td><td>{{.Channel}}</td><td>{{.SourceUser}}</td></tr>{{else}}<tr><td colspan="5">none</td></tr>{{end}}
+{{range .E.Approvals}}<tr><td>{{.By}}</td><td>{{or .Decision "approve"}} {{.Reason}}</td><td>{{ts .At}}</td><td>{{.Channel}}</td><td>{{.SourceUser}}</td></tr>{{else}}<tr><td colspan="5">none</td></tr>{{end}}
 </table>
 <h2>Audit trail</h2>
 <table><tr><th>#</th><th>When</th><th>Kind</th><th>Hash</th></tr>
-{{range .Records}}<tr><td>{{.Seq}}</td><td>{{.At}}</td><td>{{.Kind}}</td><td><code>{{.Hash}}</code></td></tr>{{end}}
+{{range .Records}}<tr><td>{{.Seq}}</td><td>{{ts .At}}</td><td>{{.Kind}}</td><td><code>{{.Hash}}</code></td></tr>{{end}}
 </table></body></html>
 `))
