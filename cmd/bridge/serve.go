@@ -88,6 +88,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	if w.bind != nil {
 		w.bind(p)
 	}
+	if len(w.sources) == 0 {
+		log.Warn("no ticket source is configured: webhooks will be refused until BRIDGE_JIRA_URL (and its credentials) is set")
+	}
 	go watchPolicy(ctx, pol, cfg.ReloadEvery, log)
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
