@@ -87,14 +87,18 @@ func (g *groupCommit) write(batch []*ingestReq) {
 	results := make([]ingestResult, len(batch))
 	st := g.p.cfg.Store
 	err := st.InTx(ctx, func(tx *sql.Tx) error {
+		ds := make([]store.Delivery, len(batch))
+		for i, r := range batch {
+			ds[i] = r.d
+		}
+		fresh, err := st.InsertAccepted(ctx, tx, ds)
+		if err != nil {
+			return err
+		}
 		var params []river.InsertManyParams
 		for i, r := range batch {
-			fresh, err := st.InsertDelivery(ctx, tx, r.d)
-			if err != nil {
-				return err
-			}
-			results[i] = ingestResult{fresh: fresh}
-			if fresh {
+			results[i] = ingestResult{fresh: fresh[i]}
+			if fresh[i] {
 				evs := evaluations(r.events)
 				results[i].events = len(evs)
 				params = append(params, evs...)
@@ -103,7 +107,7 @@ func (g *groupCommit) write(batch []*ingestReq) {
 		if len(params) == 0 {
 			return nil
 		}
-		_, err := g.p.river.InsertManyTx(ctx, tx, params)
+		_, err = g.p.river.InsertManyTx(ctx, tx, params)
 		return err
 	})
 	for i, r := range batch {

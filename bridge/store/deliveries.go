@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -121,4 +122,53 @@ func rowsErr(rows *sql.Rows, what string) error {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
 	return nil
+}
+
+// InsertAccepted records a batch of accepted deliveries in one statement
+// and reports, per delivery, whether it is fresh: not accepted before and
+// not repeated earlier in the batch. It is InsertDelivery for many, with
+// one round trip instead of one per delivery.
+func (s *Store) InsertAccepted(ctx context.Context, q Querier, ds []Delivery) ([]bool, error) {
+	fresh := make([]bool, len(ds))
+	if len(ds) == 0 {
+		return fresh, nil
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO deliveries (source, delivery_id, status, reason, remote, body, received_at) VALUES `)
+	args := make([]any, 0, 7*len(ds))
+	now := time.Now()
+	for i, d := range ds {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, NULL, ?)")
+		at := d.ReceivedAt
+		if at.IsZero() {
+			at = now
+		}
+		args = append(args, d.Source, d.DeliveryID, DeliveryAccepted, d.Reason, d.Remote, s.TimeValue(at))
+	}
+	b.WriteString(` ON CONFLICT (source, delivery_id) WHERE status = 'accepted' DO NOTHING RETURNING source, delivery_id`)
+	rows, err := q.QueryContext(ctx, s.Rebind(b.String()), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: insert deliveries: %w", err)
+	}
+	defer rows.Close()
+	inserted := map[[2]string]bool{}
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			return nil, fmt.Errorf("store: insert deliveries: %w", err)
+		}
+		inserted[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: insert deliveries: %w", err)
+	}
+	for i, d := range ds {
+		k := [2]string{d.Source, d.DeliveryID}
+		fresh[i] = inserted[k]
+		delete(inserted, k) // a repeat later in the batch is a duplicate
+	}
+	return fresh, nil
 }
