@@ -66,7 +66,7 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 	}
 	s.jc = jc
 	if cfg.WebhookSecret == "" {
-		log.Warn("jira webhook secret not set: webhook deliveries are not authenticated")
+		log.Warn("jira webhook secret not set: webhook deliveries will be refused; polling only")
 	}
 	return s, nil
 }

@@ -36,8 +36,8 @@ type Config struct {
 	Email      string `env:"EMAIL" json:"email,omitempty"`                // Cloud: the bridge account's email
 	APIToken   Secret `env:"API_TOKEN" json:"api_token,omitempty"`        // Cloud: Basic email:token
 	PAT        Secret `env:"PAT" json:"pat,omitempty"`                    // Data Center: Bearer personal access token
-	// WebhookSecret verifies X-Hub-Signature. Empty accepts unsigned
-	// deliveries (a warning is logged at start).
+	// WebhookSecret verifies X-Hub-Signature. Empty refuses every
+	// delivery (polling only; a warning is logged at start).
 	WebhookSecret Secret   `env:"WEBHOOK_SECRET" json:"webhook_secret,omitempty"`
 	Projects      []string `env:"PROJECTS" json:"projects"`                                 // watched project keys; the first receives created requests
 	IssueTypes    []string `env:"ISSUE_TYPES" json:"issue_types,omitempty"`                 // watched issue types; empty = all

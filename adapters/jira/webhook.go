@@ -14,15 +14,18 @@ import (
 	"github.com/accessbridge/accessbridge/bridge"
 )
 
-// Webhook verifies and parses one Jira webhook delivery. With a
-// WebhookSecret, X-Hub-Signature (sha256=<hex HMAC of the raw body>) is
-// checked before the body is parsed. Without BotAccount the first
-// delivery asks /myself who the bridge is (bounded by a short timeout).
+// Webhook verifies and parses one Jira webhook delivery.
+// X-Hub-Signature (sha256=<hex HMAC of the raw body>) is checked before
+// the body is parsed; without a WebhookSecret every delivery is refused,
+// since an unauthenticated webhook could make the bridge act (polling
+// still works). Without BotAccount the first delivery asks /myself who
+// the bridge is (bounded by a short timeout).
 func (s *Source) Webhook(r *http.Request, body []byte) ([]bridge.Event, error) {
-	if s.cfg.WebhookSecret != "" {
-		if err := verifySignature(s.cfg.WebhookSecret.Reveal(), r.Header.Get("X-Hub-Signature"), body); err != nil {
-			return nil, err
-		}
+	if s.cfg.WebhookSecret == "" {
+		return nil, fmt.Errorf("jira: no webhook secret is configured (BRIDGE_JIRA_WEBHOOK_SECRET); deliveries are refused: %w", bridge.ErrUnauthorized)
+	}
+	if err := verifySignature(s.cfg.WebhookSecret.Reveal(), r.Header.Get("X-Hub-Signature"), body); err != nil {
+		return nil, err
 	}
 	id := r.Header.Get("X-Atlassian-Webhook-Identifier")
 	// The bridge's account (BOT_ACCOUNT, else /myself once) marks its own

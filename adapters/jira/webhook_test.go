@@ -113,7 +113,7 @@ func botID(cloud bool) string {
 
 func TestWebhookRejects(t *testing.T) {
 	f := newFake(t, false)
-	s := newSource(t, f, func(c *Config) { c.IssueTypes = []string{"Access Request"} })
+	s := newSource(t, f, func(c *Config) { c.IssueTypes = []string{"Access Request"}; c.WebhookSecret = "hook" })
 	tests := []struct {
 		name, body string
 		want       error
@@ -127,12 +127,21 @@ func TestWebhookRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := s.Webhook(httptest.NewRequest(http.MethodPost, "/", nil), []byte(tc.body))
+			r := httptest.NewRequest(http.MethodPost, "/", nil)
+			r.Header.Set("X-Hub-Signature", jirafake.Sign("hook", []byte(tc.body)))
+			_, err := s.Webhook(r, []byte(tc.body))
 			if !errors.Is(err, tc.want) {
 				t.Errorf("err = %v, want %v", err, tc.want)
 			}
 		})
 	}
+	t.Run("no secret configured", func(t *testing.T) {
+		open := newSource(t, f)
+		body := []byte(`{"webhookEvent":"jira:issue_updated","issue":{"key":"ACC-1","fields":{"project":{"key":"ACC"}}}}`)
+		if _, err := open.Webhook(httptest.NewRequest(http.MethodPost, "/", nil), body); !errors.Is(err, bridge.ErrUnauthorized) {
+			t.Errorf("unsigned delivery without a configured secret: err = %v, want unauthorized", err)
+		}
+	})
 }
 
 func TestWebhookDeletedAndFallbackID(t *testing.T) {
@@ -165,8 +174,8 @@ func TestWebhookByBridgeFromMyself(t *testing.T) {
 	for _, d := range deployments {
 		t.Run(d.name, func(t *testing.T) {
 			f := newFake(t, d.cloud)
-			sink := newHookSink(t, f, "")
-			s := newSource(t, f)
+			sink := newHookSink(t, f, "hook")
+			s := newSource(t, f, func(c *Config) { c.WebhookSecret = "hook" })
 			key := request(t, f, nil)
 			a := act(bridge.ActionLabel, key)
 			a.Labels = []string{"access-pending"}
