@@ -91,6 +91,10 @@ type Action struct {
 	Labels   []string        `json:"labels,omitempty"`   // the complete set of the bridge's labels to have
 	Property json.RawMessage `json:"property,omitempty"` // evidence JSON
 	Revert   *Transition     `json:"revert,omitempty"`   // From = gated status now, To = status to go back to
+	// Retry is set when the job carrying the action runs again (a retry or
+	// a rescue after a crash): the previous attempt may have been applied
+	// upstream without its answer being seen, so adapters re-read first.
+	Retry bool `json:"-"`
 }
 
 // IdempotencyKey is the key under which an action is done at most once.

@@ -18,11 +18,16 @@ func (s *Source) Apply(ctx context.Context, a bridge.Action) (bridge.ActionResul
 	if err := checkKey(a.Kind, key); err != nil {
 		return bridge.ActionResult{}, err
 	}
+	// "No bridge comment yet" is trusted from the cache only on a first
+	// attempt in a single-process deployment: a retry may follow its own
+	// applied-but-unanswered POST, and another replica may have posted
+	// since this process last read the issue. Otherwise list first.
+	trustNone := !a.Retry && !s.cfg.SharedStore
 	switch a.Kind {
 	case bridge.ActionComment:
-		return s.upsertComment(ctx, key, s.withEvidenceLink(key, a.Body))
+		return s.upsertComment(ctx, key, s.withEvidenceLink(key, a.Body), trustNone)
 	case bridge.ActionReply:
-		return s.reply(ctx, key, a.Digest, a.Body)
+		return s.reply(ctx, key, a.Digest, a.Body, trustNone)
 	case bridge.ActionLabel:
 		return s.setLabels(ctx, key, a.Labels)
 	case bridge.ActionProperty:

@@ -16,7 +16,7 @@ type ownComment struct{ id, marker string }
 // decides between them without another read; without it (a restart, an
 // evicted entry, a POST whose answer was lost, a stale id answered 404)
 // the comments are listed first.
-func (s *Source) upsertComment(ctx context.Context, key, body string) (bridge.ActionResult, error) {
+func (s *Source) upsertComment(ctx context.Context, key, body string, trustNone bool) (bridge.ActionResult, error) {
 	ck := cacheKey(key)
 	defer s.locks.lock(ck)()
 	marker := evidenceMarker(body)
@@ -28,7 +28,7 @@ func (s *Source) upsertComment(ctx context.Context, key, body string) (bridge.Ac
 				return res, err
 			}
 			s.cache.forgetComments(ck) // deleted meanwhile, or not ours
-		case !st.listFirst:
+		case !st.listFirst && trustNone:
 			return s.post(ctx, key, body, marker, true)
 		}
 	}
@@ -56,7 +56,7 @@ func (s *Source) editEvidence(ctx context.Context, key string, ev ownComment, bo
 
 // reply posts a new comment unless one with the same digest and body
 // marker exists (a retried reply finds the first).
-func (s *Source) reply(ctx context.Context, key, digest, body string) (bridge.ActionResult, error) {
+func (s *Source) reply(ctx context.Context, key, digest, body string, trustNone bool) (bridge.ActionResult, error) {
 	ck := cacheKey(key)
 	defer s.locks.lock(ck)()
 	marker := replyMarker(digest, body)
@@ -64,7 +64,7 @@ func (s *Source) reply(ctx context.Context, key, digest, body string) (bridge.Ac
 		if id, ok := st.replies[marker]; ok {
 			return bridge.ActionResult{ID: id, Detail: "exists"}, nil
 		}
-		if !st.listFirst {
+		if !st.listFirst && trustNone {
 			return s.post(ctx, key, body, marker, false)
 		}
 	}

@@ -74,6 +74,11 @@ type Config struct {
 	// MaxRetryAfter caps a server's Retry-After so a bad header cannot
 	// park a worker for hours; the job-level retry takes over beyond it.
 	MaxRetryAfter time.Duration `env:"MAX_RETRY_AFTER, default=60s" json:"max_retry_after"`
+	// SharedStore: several bridge processes (replicas on PostgreSQL) apply
+	// actions to the same issues, so this process's memory of "no bridge
+	// comment yet" may be out of date: comments are listed before a new
+	// one is posted. Set by the wiring, not by the environment.
+	SharedStore bool `json:"-"`
 	// InlineRetryAfter: a Retry-After at least this long is handed back
 	// to the job engine (the job is rescheduled) instead of slept through
 	// by a worker; shorter waits are retried in place.

@@ -92,6 +92,11 @@ type applyWorker struct {
 }
 
 func (w *applyWorker) Work(ctx context.Context, job *river.Job[ApplyArgs]) error {
+	if job.Attempt > 1 {
+		for i := range job.Args.Actions {
+			job.Args.Actions[i].Retry = true
+		}
+	}
 	return w.p.jobError(w.p.apply(ctx, job.Args))
 }
 

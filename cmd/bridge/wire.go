@@ -27,7 +27,9 @@ type wiring struct {
 func wire(ctx context.Context, cfg serveConfig, log *slog.Logger, st *store.Store, dir *directory.Reloading) (*wiring, error) {
 	w := &wiring{sources: map[string]bridge.Source{}, routes: map[string]http.Handler{}}
 	if cfg.Jira.URL != "" {
-		src, err := jira.New(cfg.Jira, log.With("source", "jira"))
+		jcfg := cfg.Jira
+		jcfg.SharedStore = st.Dialect() == store.Postgres // replicas may post on the same issues
+		src, err := jira.New(jcfg, log.With("source", "jira"))
 		if err != nil {
 			return nil, fmt.Errorf("jira: %w", err)
 		}
