@@ -122,6 +122,10 @@ func lifecycle(t *testing.T, e *jiraEnv) {
 
 	// 1. The verdict appears: comment, labels, evidence property.
 	c := e.waitVerdict(t, key, "pending", "Waiting on: manager")
+	// The comment, then labels and property: separate calls of one job.
+	waitFor(t, 10*time.Second, "evidence property", func() bool {
+		return len(issue(t, f, key).Properties["accessbridge.evidence"]) > 0
+	})
 	is := issue(t, f, key)
 	for _, l := range []string{"identity-impact-low", "access-pending"} {
 		if !hasLabel(is, l) {
