@@ -67,23 +67,13 @@ func (p *Pipeline) Gate(ctx context.Context, ref bridge.Ref, to string) (GateAns
 
 // Evidence returns the last recorded evidence of a ticket.
 func (p *Pipeline) Evidence(ctx context.Context, ref bridge.Ref) (bridge.Evidence, error) {
-	st, found, err := p.cfg.Store.Ticket(ctx, p.cfg.Store.ReadDB(), ref)
+	v, err := p.View(ctx, ref)
 	if err != nil {
 		return bridge.Evidence{}, err
 	}
-	if !found {
-		return bridge.Evidence{}, fmt.Errorf("%s: %w", ref, bridge.ErrNotFound)
-	}
-	var d policy.Decision
-	if err := jsonUnmarshal(st.Decision, &d); err != nil {
-		return bridge.Evidence{}, err
-	}
-	approvals, err := p.cfg.Store.Approvals(ctx, p.cfg.Store.ReadDB(), ref)
-	if err != nil {
-		return bridge.Evidence{}, err
-	}
-	return bridge.Evidence{Ticket: ref, URL: st.URL, Verdict: d.Verdict, Digest: st.Digest, PolicyDigest: d.PolicyDigest,
-		Decision: d, Approvals: approvals, EvaluatedAt: st.DecidedAt}, nil
+	d := v.Decision
+	return bridge.Evidence{Ticket: ref, URL: v.State.URL, Verdict: d.Verdict, Digest: v.State.Digest, PolicyDigest: d.PolicyDigest,
+		Decision: d, Approvals: v.Approvals, EvaluatedAt: v.State.DecidedAt}, nil
 }
 
 // EnqueueAdapter inserts durable adapter work (see Worker).

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"github.com/riverqueue/river"
 
@@ -120,8 +121,4 @@ func (g *groupCommit) write(batch []*ingestReq) {
 
 func (g *groupCommit) close() { close(g.stop) }
 
-var errStopped = errorString("the pipeline is stopping")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errStopped = errors.New("the pipeline is stopping")

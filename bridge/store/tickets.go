@@ -30,7 +30,7 @@ type TicketState struct {
 	Missing       []string
 	Decision      json.RawMessage // on PostgreSQL stored as JSONB: same value, not same bytes
 	Open          bool
-	AuditSeq      int64 // audit record of the last verdict
+	AuditSeq      int64 // audit record of the last verdict, when the caller knows it (the pipeline chains records after commit and leaves it 0; the evidence page reads the ticket's records)
 	Evaluations   int
 	CreatedAt     time.Time // ticket created upstream
 	FirstSeen     time.Time // first seen by the bridge; kept by PutTicket once set
